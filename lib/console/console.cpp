@@ -1,0 +1,322 @@
+#include "console/console.hpp"
+
+#include <cmdline.h>
+#include <cmdline_rdline.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <rte_cycles.h>
+#include <rte_mempool.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <sstream>
+
+#include "console/commands.h"
+#include "runtime/stack.hpp"
+
+namespace dpdkstack {
+
+namespace {
+
+__attribute__((format(printf, 2, 3))) void appendf(std::string& out, const char* fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  out += buf;
+}
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!w.empty()) words.push_back(w);
+      w.clear();
+    } else {
+      w += c;
+    }
+  }
+  if (!w.empty()) words.push_back(w);
+  return words;
+}
+
+bool parse_port_id(const std::string& s, uint16_t& out) {
+  if (s.empty() || s.size() > 5) return false;
+  unsigned v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(static_cast<uint16_t>(v))) return false;
+  out = static_cast<uint16_t>(v);
+  return true;
+}
+
+termios g_saved_termios;
+
+}  // namespace
+
+Console::Console(Stack& stack) : stack_(stack) {
+  last_.resize(RTE_MAX_ETHPORTS);
+  last_loops_.resize(stack_.engines().size());
+}
+
+Console::~Console() { close_interactive(); }
+
+std::string Console::help() {
+  return "Commands:\n"
+         "  show port stats all|<port>   packet and byte counters, rates since the last show\n"
+         "  show port xstats <port>      the PMD's extended statistics\n"
+         "  show port info all|<port>    driver, MACs, address, MTU, queues, offloads, link\n"
+         "  clear port stats all         zero port and engine counters\n"
+         "  show arp                     the ARP cache (lcore of the first engine's replica)\n"
+         "  show lcores                  engines: loops/s, busy share, packets, cycles/packet\n"
+         "  show drops                   dropped packets by reason, all engines summed\n"
+         "  show mempool                 mbufs in use and available\n"
+         "  help                         this text\n"
+         "  quit                         stop the stack (final stats are printed)\n";
+}
+
+std::string Console::execute(std::string_view line, bool& quit) {
+  auto w = split(line);
+  if (w.empty()) return "";
+  auto bad = [&] { return "Bad arguments: '" + std::string(line) + "' (try 'help')\n"; };
+  if (w[0] == "help") return help();
+  if (w[0] == "quit" || w[0] == "exit") {
+    quit = true;
+    return "Bye.\n";
+  }
+  if (w[0] == "show" && w.size() >= 2) {
+    if (w[1] == "arp" && w.size() == 2) return arp_table();
+    if (w[1] == "lcores" && w.size() == 2) return lcores();
+    if (w[1] == "drops" && w.size() == 2) return drops();
+    if (w[1] == "mempool" && w.size() == 2) return mempool();
+    if (w[1] == "port" && w.size() == 4) {
+      std::vector<uint16_t> ports;
+      if (w[3] == "all") {
+        for (const auto& p : stack_.context().ports)
+          if (p.nb_queues != 0) ports.push_back(p.port_id);
+      } else {
+        uint16_t id;
+        if (!parse_port_id(w[3], id)) return "Invalid port " + w[3] + "\n";
+        ports.push_back(id);
+      }
+      std::string out;
+      for (auto id : ports) {
+        if (w[2] == "stats") out += port_stats(id);
+        else if (w[2] == "xstats") out += port_xstats(id);
+        else if (w[2] == "info") out += port_info(id);
+        else return bad();
+      }
+      return out;
+    }
+  }
+  if (w[0] == "clear" && w.size() == 4 && w[1] == "port" && w[2] == "stats" && w[3] == "all") {
+    std::string out;
+    for (const auto& p : stack_.context().ports) {
+      if (p.nb_queues == 0) continue;
+      rte_eth_stats_reset(p.port_id);
+      rte_eth_xstats_reset(p.port_id);
+      last_[p.port_id] = Last{};
+      appendf(out, "\n  NIC statistics for port %u cleared\n", p.port_id);
+    }
+    for (auto& e : stack_.engines()) e->clear_counters_request();
+    return out;
+  }
+  return bad();
+}
+
+std::string Console::port_stats(uint16_t port) {
+  rte_eth_stats st;
+  std::string out;
+  if (rte_eth_stats_get(port, &st) != 0) return "Invalid port " + std::to_string(port) + "\n";
+  uint64_t now = rte_rdtsc();
+  auto& l = last_[port];
+  double secs = l.tsc == 0 ? 0.0 : static_cast<double>(now - l.tsc) / static_cast<double>(rte_get_tsc_hz());
+  auto rate = [&](uint64_t cur, uint64_t prev) -> uint64_t {
+    return secs <= 0.0 || cur < prev ? 0 : static_cast<uint64_t>(static_cast<double>(cur - prev) / secs);
+  };
+  appendf(out, "\n  ######################## NIC statistics for port %-2u #########################\n", port);
+  appendf(out, "  RX-packets: %-10" PRIu64 " RX-missed: %-10" PRIu64 " RX-bytes:  %-" PRIu64 "\n", st.ipackets,
+          st.imissed, st.ibytes);
+  appendf(out, "  RX-errors: %" PRIu64 "\n", st.ierrors);
+  appendf(out, "  RX-nombuf:  %-10" PRIu64 "\n", st.rx_nombuf);
+  appendf(out, "  TX-packets: %-10" PRIu64 " TX-errors: %-10" PRIu64 " TX-bytes:  %-" PRIu64 "\n", st.opackets,
+          st.oerrors, st.obytes);
+  appendf(out, "\n  Throughput (since last show)\n");
+  appendf(out, "  Rx-pps: %12" PRIu64 "          Rx-bps: %12" PRIu64 "\n", rate(st.ipackets, l.stats.ipackets),
+          rate(st.ibytes, l.stats.ibytes) * 8);
+  appendf(out, "  Tx-pps: %12" PRIu64 "          Tx-bps: %12" PRIu64 "\n", rate(st.opackets, l.stats.opackets),
+          rate(st.obytes, l.stats.obytes) * 8);
+  appendf(out, "  ############################################################################\n");
+  l.tsc = now;
+  l.stats = st;
+  return out;
+}
+
+std::string Console::port_xstats(uint16_t port) {
+  int n = rte_eth_xstats_get_names(port, nullptr, 0);
+  if (n < 0) return "Invalid port " + std::to_string(port) + "\n";
+  std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+  std::vector<rte_eth_xstat> vals(static_cast<size_t>(n));
+  if (rte_eth_xstats_get_names(port, names.data(), static_cast<unsigned>(n)) != n ||
+      rte_eth_xstats_get(port, vals.data(), static_cast<unsigned>(n)) != n)
+    return "Cannot read xstats of port " + std::to_string(port) + "\n";
+  std::string out;
+  appendf(out, "###### NIC extended statistics for port %-2u\n", port);
+  for (int i = 0; i < n; ++i) appendf(out, "%s: %" PRIu64 "\n", names[vals[static_cast<size_t>(i)].id].name, vals[static_cast<size_t>(i)].value);
+  return out;
+}
+
+std::string Console::port_info(uint16_t port) {
+  const auto& ports = stack_.context().ports;
+  if (port >= ports.size() || ports[port].nb_queues == 0) return "Port " + std::to_string(port) + " is not configured\n";
+  const auto& p = ports[port];
+  rte_eth_link link{};
+  rte_eth_link_get_nowait(port, &link);
+  std::string out;
+  appendf(out, "\n********************* Infos for port %-2u  *********************\n", port);
+  appendf(out, "MAC address (stack): %s\n", p.mac.to_string().c_str());
+  appendf(out, "MAC address (PMD): %s%s\n", p.hw_mac.to_string().c_str(),
+          p.promiscuous ? "  (promiscuous on to receive the stack MAC)" : "");
+  appendf(out, "Device name: %s\n", p.name.c_str());
+  appendf(out, "Driver name: %s\n", p.driver.c_str());
+  appendf(out, "IPv4 address: %s\n", p.address.to_string().c_str());
+  appendf(out, "Link status: %s\n", link.link_status ? "up" : "down");
+  appendf(out, "Link speed: %u Mbps\n", link.link_speed);
+  appendf(out, "MTU: %u\n", p.mtu);
+  appendf(out, "RX queues: %u  TX queues: %u\n", p.nb_queues, p.nb_queues);
+  appendf(out, "RX descriptors: %u  TX descriptors: %u\n", p.rx_desc, p.tx_desc);
+  appendf(out, "RSS: %s\n", p.rss ? "on" : "off");
+  appendf(out, "IPv4 checksum offload: rx %s, tx %s\n", p.rx_ip_cksum ? "on" : "off (software)",
+          p.tx_ip_cksum ? "on" : "off (software)");
+  return out;
+}
+
+std::string Console::arp_table() {
+  auto& engines = stack_.engines();
+  std::string out;
+  if (engines.empty()) return out;
+  auto entries = engines[0]->arp_snapshot();
+  appendf(out, "  %-4s %-16s %-18s %-10s %-10s %s\n", "Port", "IP address", "MAC address", "State", "Expires", "Waiting");
+  for (const auto& e : entries) {
+    std::string exp = e.state == ArpState::kReachable ? std::to_string(e.expires_in_ms / 1000) + "s" : "-";
+    appendf(out, "  %-4u %-16s %-18s %-10s %-10s %u\n", e.port, e.ip.to_string().c_str(),
+            e.state == ArpState::kIncomplete ? "(incomplete)" : e.mac.to_string().c_str(), arp_state_name(e.state),
+            exp.c_str(), e.pending);
+  }
+  appendf(out, "  %zu entr%s (replica of lcore %u; every engine holds one)\n", entries.size(),
+          entries.size() == 1 ? "y" : "ies", engines[0]->lcore_id());
+  return out;
+}
+
+std::string Console::lcores() {
+  std::string out;
+  appendf(out, "  %-6s %-6s %-14s %-12s %-7s %-12s %-12s %-12s %s\n", "Lcore", "Engine", "Loops", "Loops/s", "Busy%",
+          "RX-packets", "TX-packets", "Drops", "Cycles/pkt");
+  uint64_t now = rte_rdtsc();
+  auto& engines = stack_.engines();
+  for (size_t i = 0; i < engines.size(); ++i) {
+    const auto& c = engines[i]->counters();
+    auto& [tsc, loops] = last_loops_[i];
+    double secs = tsc == 0 ? 0.0 : static_cast<double>(now - tsc) / static_cast<double>(rte_get_tsc_hz());
+    uint64_t lps = secs > 0.0 && c.loops >= loops ? static_cast<uint64_t>(static_cast<double>(c.loops - loops) / secs) : 0;
+    tsc = now;
+    loops = c.loops;
+    double busy = c.total_cycles ? 100.0 * static_cast<double>(c.busy_cycles) / static_cast<double>(c.total_cycles) : 0.0;
+    uint64_t cpp = c.rx_packets ? c.busy_cycles / c.rx_packets : 0;
+    appendf(out, "  %-6u %-6zu %-14" PRIu64 " %-12" PRIu64 " %-7.2f %-12" PRIu64 " %-12" PRIu64 " %-12" PRIu64 " %" PRIu64 "\n",
+            engines[i]->lcore_id(), i, c.loops, lps, busy, c.rx_packets, c.tx_packets, c.drop_total(), cpp);
+  }
+  appendf(out, "  (loops/s since the last 'show lcores'; cycles/pkt = busy TSC cycles / packets received)\n");
+  return out;
+}
+
+std::string Console::drops() {
+  std::array<uint64_t, kDropReasonCount> sum{};
+  for (auto& e : stack_.engines())
+    for (size_t r = 0; r < kDropReasonCount; ++r) sum[r] += e->counters().drops[r];
+  std::string out;
+  uint64_t total = 0;
+  appendf(out, "  %-24s %-12s %s\n", "Reason", "Packets", "Meaning");
+  for (size_t r = 0; r < kDropReasonCount; ++r) {
+    if (sum[r] == 0) continue;
+    total += sum[r];
+    auto name = drop_reason_name(static_cast<DropReason>(r));
+    auto text = drop_reason_text(static_cast<DropReason>(r));
+    appendf(out, "  %-24.*s %-12" PRIu64 " %.*s\n", static_cast<int>(name.size()), name.data(), sum[r],
+            static_cast<int>(text.size()), text.data());
+  }
+  appendf(out, "  %-24s %" PRIu64 "\n", "total", total);
+  return out;
+}
+
+std::string Console::mempool() {
+  std::string out;
+  appendf(out, "  %-20s %-8s %-10s %-10s %-10s\n", "Pool", "Socket", "Size", "In use", "Available");
+  for (auto* mp : stack_.pools()) {
+    appendf(out, "  %-20s %-8d %-10u %-10u %-10u\n", mp->name, mp->socket_id, mp->size, rte_mempool_in_use_count(mp),
+            rte_mempool_avail_count(mp));
+  }
+  return out;
+}
+
+std::string Console::stats_tables() {
+  bool quit = false;
+  return execute("show port stats all", quit) + "\n" + lcores() + "\n" + drops();
+}
+
+bool Console::open_interactive() {
+  tty_ = isatty(0) != 0;
+  if (tty_) {
+    tcgetattr(0, &g_saved_termios);
+    termios t = g_saved_termios;
+    t.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));  // rdline edits and echoes itself
+    tcsetattr(0, TCSANOW, &t);
+  }
+  dpdkstack_console_set_data(this);
+  cl_ = cmdline_new(dpdkstack_console_ctx, "dpdk-stack> ", 0, 1);
+  return cl_ != nullptr;
+}
+
+bool Console::poll() {
+  if (cl_ == nullptr || quit_) return false;
+  pollfd pfd{0, POLLIN, 0};
+  if (::poll(&pfd, 1, 0) <= 0) return true;
+  char buf[256];
+  ssize_t n = read(0, buf, sizeof buf);
+  if (n <= 0) {  // end of input: like testpmd, leave
+    if (!tty_) std::printf("\n");
+    return false;
+  }
+  cmdline_in(cl_, buf, static_cast<int>(n));
+  return !quit_;
+}
+
+void Console::close_interactive() {
+  if (cl_ == nullptr) return;
+  cmdline_free(cl_);
+  cl_ = nullptr;
+  if (tty_) tcsetattr(0, TCSANOW, &g_saved_termios);
+}
+
+}  // namespace dpdkstack
+
+extern "C" void dpdkstack_console_dispatch(const char* line, struct cmdline* cl, void* data) {
+  auto* console = static_cast<dpdkstack::Console*>(data);
+  bool quit = false;
+  std::string out = console->execute(line, quit);
+  // cmdline_printf formats into a bounded buffer; write the text directly.
+  (void)cl;
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (quit) {
+    console->mark_quit();
+    cmdline_quit(cl);
+  }
+}

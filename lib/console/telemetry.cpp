@@ -1,0 +1,125 @@
+// rte_telemetry endpoints: the console's figures as JSON on the EAL's
+// telemetry socket, for dpdk-telemetry.py and monitoring.
+//
+//   /dpdkstack/drops    {reason: packets, ...} summed over engines
+//   /dpdkstack/lcores   {"<lcore>": {loops, busy_cycles, total_cycles, rx, tx, drops}}
+//   /dpdkstack/mempool  {in_use, available, size}
+//   /dpdkstack/arp      {"<ip>": "<mac> <state> port<N>"}
+//   /dpdkstack/counters {rx_packets, tx_packets, arp_in, ...} summed
+//
+// Callbacks run on the telemetry thread; they read engine counters racily
+// (see counters.hpp) and take ARP copies through Engine::arp_snapshot.
+#include <rte_mempool.h>
+#include <rte_telemetry.h>
+
+#include <string>
+
+#include "console/console.hpp"
+#include "runtime/stack.hpp"
+
+namespace dpdkstack {
+
+namespace {
+
+Stack* g_stack = nullptr;  // set once before the engines start; control plane only
+
+int tel_drops(const char*, const char*, rte_tel_data* d) {
+  if (g_stack == nullptr) return -1;
+  rte_tel_data_start_dict(d);
+  for (size_t r = 0; r < kDropReasonCount; ++r) {
+    uint64_t sum = 0;
+    for (auto& e : g_stack->engines()) sum += e->counters().drops[r];
+    rte_tel_data_add_dict_u64(d, std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(), sum);
+  }
+  return 0;
+}
+
+int tel_counters(const char*, const char*, rte_tel_data* d) {
+  if (g_stack == nullptr) return -1;
+  LcoreCounters s;
+  for (auto& e : g_stack->engines()) {
+    const auto& c = e->counters();
+    s.rx_packets += c.rx_packets;
+    s.tx_packets += c.tx_packets;
+    s.arp_in += c.arp_in;
+    s.arp_replies_sent += c.arp_replies_sent;
+    s.arp_requests_sent += c.arp_requests_sent;
+    s.ipv4_in += c.ipv4_in;
+    s.icmp_echo_replies += c.icmp_echo_replies;
+    s.mailbox_full += c.mailbox_full;
+    s.drops[0] += c.drop_total();
+  }
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_u64(d, "rx_packets", s.rx_packets);
+  rte_tel_data_add_dict_u64(d, "tx_packets", s.tx_packets);
+  rte_tel_data_add_dict_u64(d, "arp_in", s.arp_in);
+  rte_tel_data_add_dict_u64(d, "arp_replies_sent", s.arp_replies_sent);
+  rte_tel_data_add_dict_u64(d, "arp_requests_sent", s.arp_requests_sent);
+  rte_tel_data_add_dict_u64(d, "ipv4_in", s.ipv4_in);
+  rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s.icmp_echo_replies);
+  rte_tel_data_add_dict_u64(d, "mailbox_full", s.mailbox_full);
+  rte_tel_data_add_dict_u64(d, "drops_total", s.drops[0]);
+  return 0;
+}
+
+int tel_lcores(const char*, const char*, rte_tel_data* d) {
+  if (g_stack == nullptr) return -1;
+  rte_tel_data_start_dict(d);
+  for (auto& e : g_stack->engines()) {
+    const auto& c = e->counters();
+    rte_tel_data* l = rte_tel_data_alloc();
+    if (l == nullptr) return -1;
+    rte_tel_data_start_dict(l);
+    rte_tel_data_add_dict_u64(l, "loops", c.loops);
+    rte_tel_data_add_dict_u64(l, "busy_loops", c.busy_loops);
+    rte_tel_data_add_dict_u64(l, "busy_cycles", c.busy_cycles);
+    rte_tel_data_add_dict_u64(l, "total_cycles", c.total_cycles);
+    rte_tel_data_add_dict_u64(l, "rx_packets", c.rx_packets);
+    rte_tel_data_add_dict_u64(l, "tx_packets", c.tx_packets);
+    rte_tel_data_add_dict_u64(l, "drops", c.drop_total());
+    rte_tel_data_add_dict_container(d, std::to_string(e->lcore_id()).c_str(), l, 0);
+  }
+  return 0;
+}
+
+int tel_mempool(const char*, const char*, rte_tel_data* d) {
+  if (g_stack == nullptr) return -1;
+  rte_tel_data_start_dict(d);
+  uint64_t in_use = 0, avail = 0, size = 0;
+  for (auto* mp : g_stack->pools()) {
+    in_use += rte_mempool_in_use_count(mp);
+    avail += rte_mempool_avail_count(mp);
+    size += mp->size;
+  }
+  rte_tel_data_add_dict_u64(d, "in_use", in_use);
+  rte_tel_data_add_dict_u64(d, "available", avail);
+  rte_tel_data_add_dict_u64(d, "size", size);
+  return 0;
+}
+
+int tel_arp(const char*, const char*, rte_tel_data* d) {
+  if (g_stack == nullptr) return -1;
+  rte_tel_data_start_dict(d);
+  if (g_stack->engines().empty()) return 0;
+  for (const auto& e : g_stack->engines()[0]->arp_snapshot()) {
+    std::string v = (e.state == ArpState::kIncomplete ? std::string("incomplete") : e.mac.to_string()) + " " +
+                    arp_state_name(e.state) + " port" + std::to_string(e.port);
+    rte_tel_data_add_dict_string(d, e.ip.to_string().c_str(), v.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_telemetry(Stack& stack) {
+  g_stack = &stack;
+  rte_telemetry_register_cmd("/dpdkstack/drops", tel_drops, "Dropped packets by reason. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/counters", tel_counters, "Packet counters summed over engines. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/lcores", tel_lcores, "Per-engine loop and packet counters. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/mempool", tel_mempool, "Mbufs in use and available. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/arp", tel_arp, "ARP cache of the first engine. No parameters");
+}
+
+void register_telemetry_stop() { g_stack = nullptr; }
+
+}  // namespace dpdkstack

@@ -1,0 +1,195 @@
+// One lcore's replica of the ARP cache (RFC 826, RFC 1122 2.3.2).
+//
+// Contract:
+// - Sans-I/O: time comes in as `now` (any monotonic unit, TSC cycles in the
+//   engine); packets to send and packets to free leave through the callbacks
+//   the caller passes. The cache never touches a NIC, a clock or a mempool,
+//   so it is tested to the last rule without DPDK running.
+// - An entry is Incomplete (resolving, holding at most `pending_max` packets
+//   that wait for it), Reachable (learnt, expires `entry_timeout` after the
+//   last confirmation) or Static (from the config, never expires).
+// - Resolving sends a request at once, then every `retry_interval`; after
+//   `max_requests` unanswered requests the entry is removed and its waiting
+//   packets are dropped (reason arp_resolve_failed).
+// - The table is bounded by `max_entries`: a new entry that does not fit
+//   evicts nothing and its packet is dropped (arp_pending_full).
+// - Packets are opaque pointers (rte_mbuf* in the engine); ownership of a
+//   packet passes to the cache when resolve() returns kQueued and back out
+//   through on_ready/on_drop.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace dpdkstack {
+
+struct ArpCacheConfig {
+  uint64_t entry_timeout = 0;   // lifetime of a learnt entry
+  uint64_t retry_interval = 0;  // between requests while resolving
+  uint32_t max_requests = 3;    // requests before giving up
+  uint32_t pending_max = 16;    // packets held per unresolved entry
+  uint32_t max_entries = 4096;
+};
+
+enum class ArpState : uint8_t { kIncomplete, kReachable, kStatic };
+
+constexpr const char* arp_state_name(ArpState s) {
+  switch (s) {
+    case ArpState::kIncomplete: return "incomplete";
+    case ArpState::kReachable: return "reachable";
+    case ArpState::kStatic: return "static";
+  }
+  return "?";
+}
+
+struct ArpEntry {
+  uint16_t port = 0;
+  Ipv4Addr ip;
+  MacAddr mac;
+  ArpState state = ArpState::kIncomplete;
+  uint64_t expires = 0;     // Reachable: when it ages out
+  uint64_t next_retry = 0;  // Incomplete: when the next request goes out
+  uint32_t requests = 0;    // Incomplete: requests sent so far
+  std::vector<void*> pending;
+};
+
+enum class ArpResolve : uint8_t {
+  kResolved,        // `mac` is filled; caller sends the packet now
+  kQueued,          // packet held; a request may have been sent
+  kDroppedFull,     // packet not taken: pending queue or table full
+};
+
+class ArpCache {
+ public:
+  explicit ArpCache(const ArpCacheConfig& cfg) : cfg_(cfg) {}
+
+  static uint64_t key(uint16_t port, Ipv4Addr ip) { return (uint64_t{port} << 32) | ip.v; }
+
+  const ArpEntry* find(uint16_t port, Ipv4Addr ip) const {
+    auto it = table_.find(key(port, ip));
+    return it == table_.end() ? nullptr : &it->second;
+  }
+
+  // Looks up the next hop for `pkt`. SendRequest(port, ip) is called when a
+  // request must go out now.
+  template <typename SendRequest>
+  ArpResolve resolve(uint16_t port, Ipv4Addr ip, void* pkt, uint64_t now, MacAddr& mac,
+                     SendRequest&& send_request) {
+    auto it = table_.find(key(port, ip));
+    if (it != table_.end() && it->second.state != ArpState::kIncomplete) {
+      mac = it->second.mac;
+      return ArpResolve::kResolved;
+    }
+    if (it == table_.end()) {
+      if (table_.size() >= cfg_.max_entries) return ArpResolve::kDroppedFull;
+      ArpEntry e;
+      e.port = port;
+      e.ip = ip;
+      e.state = ArpState::kIncomplete;
+      e.requests = 1;
+      e.next_retry = now + cfg_.retry_interval;
+      e.pending.reserve(cfg_.pending_max);
+      e.pending.push_back(pkt);
+      table_.emplace(key(port, ip), std::move(e));
+      send_request(port, ip);
+      return ArpResolve::kQueued;
+    }
+    auto& e = it->second;
+    if (e.pending.size() >= cfg_.pending_max) return ArpResolve::kDroppedFull;
+    e.pending.push_back(pkt);
+    return ArpResolve::kQueued;
+  }
+
+  // Records ip -> mac. `create` says whether a missing entry may be created
+  // (RFC 826: only when we are the target); otherwise only an existing entry
+  // is refreshed (the "merge" step). Packets that waited for this address go
+  // to on_ready(pkt, mac). Static entries are never overwritten.
+  // Returns true when the table changed (so replicas must hear of it).
+  template <typename OnReady>
+  bool update(uint16_t port, Ipv4Addr ip, const MacAddr& mac, uint64_t now, bool create,
+              OnReady&& on_ready) {
+    auto it = table_.find(key(port, ip));
+    if (it == table_.end()) {
+      if (!create || table_.size() >= cfg_.max_entries) return false;
+      ArpEntry e;
+      e.port = port;
+      e.ip = ip;
+      e.mac = mac;
+      e.state = ArpState::kReachable;
+      e.expires = now + cfg_.entry_timeout;
+      table_.emplace(key(port, ip), std::move(e));
+      return true;
+    }
+    auto& e = it->second;
+    if (e.state == ArpState::kStatic) return false;
+    bool changed = e.state != ArpState::kReachable || e.mac != mac;
+    e.mac = mac;
+    e.state = ArpState::kReachable;
+    e.expires = now + cfg_.entry_timeout;
+    e.requests = 0;
+    if (!e.pending.empty()) {
+      // Swap out first: on_ready may re-enter resolve() for this entry.
+      std::vector<void*> ready;
+      ready.swap(e.pending);
+      for (void* p : ready) on_ready(p, mac);
+    }
+    return changed;
+  }
+
+  void add_static(uint16_t port, Ipv4Addr ip, const MacAddr& mac) {
+    ArpEntry e;
+    e.port = port;
+    e.ip = ip;
+    e.mac = mac;
+    e.state = ArpState::kStatic;
+    table_[key(port, ip)] = std::move(e);
+  }
+
+  // Drives retries and ageing. SendRequest(port, ip) for a retry;
+  // OnDrop(pkt) for each packet whose entry gave up.
+  template <typename SendRequest, typename OnDrop>
+  void tick(uint64_t now, SendRequest&& send_request, OnDrop&& on_drop) {
+    for (auto it = table_.begin(); it != table_.end();) {
+      auto& e = it->second;
+      if (e.state == ArpState::kReachable && now >= e.expires) {
+        it = table_.erase(it);
+        continue;
+      }
+      if (e.state == ArpState::kIncomplete && now >= e.next_retry) {
+        if (e.requests >= cfg_.max_requests) {
+          for (void* p : e.pending) on_drop(p);
+          it = table_.erase(it);
+          continue;
+        }
+        ++e.requests;
+        e.next_retry = now + cfg_.retry_interval;
+        send_request(e.port, e.ip);
+      }
+      ++it;
+    }
+  }
+
+  // Hands every held packet to on_drop and empties the table (shutdown).
+  template <typename OnDrop>
+  void clear(OnDrop&& on_drop) {
+    for (auto& [k, e] : table_)
+      for (void* p : e.pending) on_drop(p);
+    table_.clear();
+  }
+
+  size_t size() const { return table_.size(); }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [k, e] : table_) f(e);
+  }
+  const ArpCacheConfig& config() const { return cfg_; }
+
+ private:
+  ArpCacheConfig cfg_;
+  std::unordered_map<uint64_t, ArpEntry> table_;
+};
+
+}  // namespace dpdkstack

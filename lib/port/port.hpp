@@ -1,0 +1,51 @@
+// Ports: the only code in the stack that configures an ethdev.
+//
+// Contract: setup_port() takes a probed DPDK port and its PortConfig, and
+// configures, starts and describes it (PortInfo, read-only afterwards): one
+// RX and one TX queue per queue index, RSS when the PMD can and there is more
+// than one queue, IPv4 checksum offloads where offered (the engine falls back
+// to software where not), the MTU, and the stack's MAC. Errors name the port
+// and the ethdev call that failed.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace dpdkstack {
+
+struct PortInfo {
+  uint16_t port_id = 0;
+  std::string name;        // ethdev name, e.g. net_tap0
+  std::string driver;      // e.g. net_tap
+  MacAddr hw_mac;          // the MAC the PMD reports
+  MacAddr mac;             // the MAC the stack answers to
+  Ipv4Prefix address;
+  uint16_t mtu = 1500;
+  uint16_t nb_queues = 1;
+  uint16_t rx_desc = 0;
+  uint16_t tx_desc = 0;
+  bool rss = false;
+  bool rx_ip_cksum = false;  // RX IPv4 checksum verified by the PMD
+  bool tx_ip_cksum = false;  // TX IPv4 checksum computed by the PMD
+  bool promiscuous = false;  // turned on to receive `mac` when it is not the hw MAC
+};
+
+// Mbufs a pool needs for the given ports and lcores (RX rings full, TX rings
+// full, per-lcore caches and bursts, packets held for ARP, and headroom).
+uint32_t mempool_size(const std::vector<PortConfig>& ports, uint16_t nb_queues, uint16_t nb_lcores,
+                      uint32_t arp_pending_total);
+
+Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, uint16_t nb_queues,
+                            rte_mempool* pool);
+
+// Stops and closes the port; safe to call on a port that failed setup.
+void shutdown_port(uint16_t port_id);
+
+}  // namespace dpdkstack

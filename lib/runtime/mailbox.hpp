@@ -1,0 +1,42 @@
+// Cross-lcore messages: one single-producer single-consumer queue per
+// ordered pair of engines (Boost.Lockfree), never a lock.
+//
+// Contract: only engine `from` pushes to queue(from, to) and only engine `to`
+// pops from it. A full queue refuses the message; the sender counts it
+// (mailbox_full) and goes on: an ARP update lost this way is repaired by the
+// next ARP exchange or by the receiver's own resolution.
+#pragma once
+
+#include <boost/lockfree/spsc_queue.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace dpdkstack {
+
+struct MailMessage {
+  enum class Kind : uint8_t { kArpUpdate } kind = Kind::kArpUpdate;
+  uint16_t port = 0;
+  Ipv4Addr ip;
+  MacAddr mac;
+};
+
+class Mailboxes {
+ public:
+  static constexpr size_t kCapacity = 1024;
+  using Queue = boost::lockfree::spsc_queue<MailMessage, boost::lockfree::capacity<kCapacity>>;
+
+  explicit Mailboxes(size_t n) : n_(n) {
+    for (size_t i = 0; i < n * n; ++i) q_.push_back(std::make_unique<Queue>());
+  }
+  Queue& queue(size_t from, size_t to) { return *q_[from * n_ + to]; }
+  size_t size() const { return n_; }
+
+ private:
+  size_t n_;
+  std::vector<std::unique_ptr<Queue>> q_;
+};
+
+}  // namespace dpdkstack

@@ -1,0 +1,61 @@
+// The stack as a whole: ports, mempools, engines and their lcores.
+//
+// Contract: create() runs after rte_eal_init and a validated Config. It
+// sizes and creates the mempools (one per NUMA socket in use), configures
+// every port named in the config, and builds one Engine per worker lcore
+// (or a single engine on the main lcore when it is the only one). run()
+// blocks until request_stop(); shutdown() joins the lcores, frees every mbuf
+// the engines still hold, and stops and closes the ports. After shutdown the
+// pools' in-use counts are zero unless something leaked.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "runtime/engine.hpp"
+
+namespace dpdkstack {
+
+struct StackOptions {
+  std::string trace_path;  // empty: tracing off
+};
+
+class Stack {
+ public:
+  static Result<std::unique_ptr<Stack>> create(const Config& cfg, const StackOptions& opt);
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Runs the engines until request_stop(). `control` runs on the main lcore
+  // about every millisecond: in its own loop when there are workers, inside
+  // the engine's loop when the main lcore is the only one.
+  void run(const std::function<void()>& control);
+  void request_stop() { ctx_.stop.store(true, std::memory_order_relaxed); }
+  bool stopping() const { return ctx_.stop.load(std::memory_order_relaxed); }
+  void shutdown();
+
+  const StackContext& context() const { return ctx_; }
+  const Config& config() const { return cfg_; }
+  std::vector<std::unique_ptr<Engine>>& engines() { return engines_; }
+  std::vector<rte_mempool*> pools() const;
+  bool single_lcore() const { return single_lcore_; }
+
+ private:
+  Stack() = default;
+  Config cfg_;
+  StackContext ctx_;
+  std::unique_ptr<Mailboxes> mail_;
+  std::unique_ptr<Trace> trace_;
+  std::vector<std::unique_ptr<Engine>> engines_;
+  std::vector<uint16_t> configured_ports_;
+  bool single_lcore_ = true;
+  bool shut_ = false;
+};
+
+}  // namespace dpdkstack
