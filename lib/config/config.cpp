@@ -18,6 +18,8 @@ constexpr std::array<std::string_view, 8> kLevels = {"emerg",   "alert",  "crit"
 std::string type_name(const json& j) {
   if (j.is_number_integer()) return "an integer";
   if (j.is_number()) return "a number";
+  if (j.is_object()) return "an object";
+  if (j.is_array()) return "an array";
   return std::string("a ") + j.type_name();
 }
 
@@ -149,6 +151,8 @@ bool parse_arp(Checker& c, const json& j, const std::string& path, size_t nports
         if (!s[i].contains(key)) return c.fail(p + "." + key, "required key missing");
       if (!c.integer(s[i]["port"], p + ".port", 0, static_cast<int64_t>(nports) - 1, e.port)) return false;
       if (!c.address(s[i]["ip"], p + ".ip", e.ip)) return false;
+      if (e.ip.is_unspecified() || e.ip.is_broadcast() || e.ip.is_multicast())
+        return c.fail(p + ".ip", "expected a unicast IPv4 address, got \"" + e.ip.to_string() + "\"");
       if (!c.mac(s[i]["mac"], p + ".mac", e.mac)) return false;
       a.statics.push_back(e);
     }

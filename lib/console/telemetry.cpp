@@ -4,7 +4,7 @@
 //   /dpdkstack/drops    {reason: packets, ...} summed over engines
 //   /dpdkstack/lcores   {"<lcore>": {loops, busy_cycles, total_cycles, rx, tx, drops}}
 //   /dpdkstack/mempool  {in_use, available, size}
-//   /dpdkstack/arp      {"<ip>": "<mac> <state> port<N>"}
+//   /dpdkstack/arp      ["<ip> <mac> <state> port<N>", ...]
 //   /dpdkstack/counters {rx_packets, tx_packets, arp_in, ...} summed
 //
 // Callbacks run on the telemetry thread; they read engine counters racily
@@ -99,12 +99,15 @@ int tel_mempool(const char*, const char*, rte_tel_data* d) {
 
 int tel_arp(const char*, const char*, rte_tel_data* d) {
   if (g_stack == nullptr) return -1;
-  rte_tel_data_start_dict(d);
+  // Telemetry dict keys allow only [A-Za-z0-9_/], so entries are strings in
+  // an array: "<ip> <mac|incomplete> <state> port<N>".
+  rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
   if (g_stack->engines().empty()) return 0;
   for (const auto& e : g_stack->engines()[0]->arp_snapshot()) {
-    std::string v = (e.state == ArpState::kIncomplete ? std::string("incomplete") : e.mac.to_string()) + " " +
+    std::string v = e.ip.to_string() + " " +
+                    (e.state == ArpState::kIncomplete ? std::string("incomplete") : e.mac.to_string()) + " " +
                     arp_state_name(e.state) + " port" + std::to_string(e.port);
-    rte_tel_data_add_dict_string(d, e.ip.to_string().c_str(), v.c_str());
+    rte_tel_data_add_array_string(d, v.c_str());
   }
   return 0;
 }

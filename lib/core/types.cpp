@@ -10,6 +10,8 @@ namespace {
 // Parses a decimal number in [0, max] spanning all of `s`.
 std::optional<unsigned> parse_dec(std::string_view s, unsigned max) {
   if (s.empty() || s.size() > 3) return std::nullopt;
+  // "010" is octal to inet_aton and decimal to others: refuse the ambiguity.
+  if (s.size() > 1 && s[0] == '0') return std::nullopt;
   unsigned v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
   if (ec != std::errc() || p != s.data() + s.size() || v > max) return std::nullopt;

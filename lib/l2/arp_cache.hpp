@@ -79,6 +79,10 @@ class ArpCache {
   ArpResolve resolve(uint16_t port, Ipv4Addr ip, void* pkt, uint64_t now, MacAddr& mac,
                      SendRequest&& send_request) {
     auto it = table_.find(key(port, ip));
+    if (it != table_.end() && it->second.state == ArpState::kReachable && now >= it->second.expires) {
+      table_.erase(it);  // aged out between two ticks: resolve afresh
+      it = table_.end();
+    }
     if (it != table_.end() && it->second.state != ArpState::kIncomplete) {
       mac = it->second.mac;
       return ArpResolve::kResolved;
@@ -139,13 +143,19 @@ class ArpCache {
     return changed;
   }
 
-  void add_static(uint16_t port, Ipv4Addr ip, const MacAddr& mac) {
-    ArpEntry e;
+  // Installs a static entry (config, or an operator). Packets that were
+  // waiting for this address leave through on_ready(pkt, mac).
+  template <typename OnReady>
+  void add_static(uint16_t port, Ipv4Addr ip, const MacAddr& mac, OnReady&& on_ready) {
+    auto& e = table_[key(port, ip)];
+    std::vector<void*> waiting;
+    waiting.swap(e.pending);
+    e = ArpEntry{};
     e.port = port;
     e.ip = ip;
     e.mac = mac;
     e.state = ArpState::kStatic;
-    table_[key(port, ip)] = std::move(e);
+    for (void* p : waiting) on_ready(p, mac);
   }
 
   // Drives retries and ageing. SendRequest(port, ip) for a retry;

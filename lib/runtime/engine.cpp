@@ -66,7 +66,8 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
     }
     if (t.owned) rxq_.emplace_back(p.port_id, t.queue);
   }
-  for (const auto& s : ctx_.static_arp) arp_.add_static(s.port, s.ip, s.mac);
+  for (const auto& s : ctx_.static_arp)
+    arp_.add_static(s.port, s.ip, s.mac, [](void* p, const MacAddr&) { rte_pktmbuf_free(as_mbuf(p)); });  // none wait yet
   timer_period_ = ctx_.tsc_hz / 1000;
 }
 
