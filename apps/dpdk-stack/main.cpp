@@ -174,9 +174,11 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   if (!log_level.empty()) {
-    auto probe = dpdkstack::parse_config(R"({"ports":[{"address":"10.0.0.1/24"}],"logging":{"level":")" + log_level + "\"}}");
-    if (!probe) {
-      std::fprintf(stderr, "dpdk-stack: --log-level: %s\n", probe.error().message.c_str());
+    if (!dpdkstack::valid_log_level(log_level)) {
+      std::fprintf(stderr,
+                   "dpdk-stack: --log-level: expected one of emerg, alert, crit, error, warning, notice, info, "
+                   "debug, got '%s'\n",
+                   log_level.c_str());
       return kExitConfig;
     }
     cfg->logging.level = log_level;

@@ -168,6 +168,12 @@ uint32_t log_level_value(std::string_view name) {
   return 7;
 }
 
+bool valid_log_level(std::string_view name) {
+  for (auto n : kLevels)
+    if (n == name) return true;
+  return false;
+}
+
 Result<Config> parse_config(std::string_view text) {
   json root;
   try {
@@ -203,9 +209,7 @@ Result<Config> parse_config(std::string_view text) {
     if (!c.object(l, "$.logging", {"level"})) return *c.err;
     if (l.contains("level")) {
       if (!c.string(l["level"], "$.logging.level", cfg.logging.level)) return *c.err;
-      bool known = false;
-      for (auto n : kLevels) known = known || n == cfg.logging.level;
-      if (!known)
+      if (!valid_log_level(cfg.logging.level))
         return Error{"$.logging.level: expected one of emerg, alert, crit, error, warning, notice, info, debug, got \"" +
                      cfg.logging.level + "\""};
     }

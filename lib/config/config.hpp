@@ -58,5 +58,7 @@ Result<Config> load_config(const std::string& path);
 
 // RTE_LOG_* level for a logging.level name (validated at parse time).
 uint32_t log_level_value(std::string_view name);
+// Whether `name` is one of the logging.level names.
+bool valid_log_level(std::string_view name);
 
 }  // namespace dpdkstack

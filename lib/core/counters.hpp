@@ -21,7 +21,6 @@ namespace dpdkstack {
   X(eth_multisegment, "frame spread over several mbufs (not produced at our MTUs)")       \
   X(eth_not_for_us, "destination MAC neither ours, broadcast nor a joined group")       \
   X(eth_unknown_type, "EtherType we do not speak")                                       \
-  X(eth_port_unconfigured, "frame on a port without an address")                         \
   X(arp_truncated, "ARP packet shorter than 28 bytes")                                   \
   X(arp_unsupported, "ARP hardware/protocol type or lengths not Ethernet/IPv4")          \
   X(arp_bad_op, "ARP operation neither request nor reply")                               \
@@ -45,6 +44,7 @@ namespace dpdkstack {
   X(icmp_unhandled_type, "ICMP type we do not act on")                                   \
   X(icmp_broadcast_echo, "echo request to a broadcast address ignored (RFC 1122 3.2.2.6)") \
   X(tx_ring_full, "PMD refused the packet at tx_burst")                                  \
+  X(tx_no_queue, "this engine has no TX queue on the port")                              \
   X(no_mbuf, "mempool empty when building a packet")
 
 enum class DropReason : uint8_t {

@@ -69,6 +69,7 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
   for (const auto& s : ctx_.static_arp)
     arp_.add_static(s.port, s.ip, s.mac, [](void* p, const MacAddr&) { rte_pktmbuf_free(as_mbuf(p)); });  // none wait yet
   timer_period_ = ctx_.tsc_hz / 1000;
+  pool_ = ctx_.pool_for(static_cast<int>(rte_lcore_to_socket_id(lcore_id_)));
 }
 
 Engine::~Engine() {
@@ -337,7 +338,7 @@ void Engine::ipv4_output(uint16_t port, rte_mbuf* m, Ipv4Addr next_hop) {
 
 void Engine::send_frame(uint16_t port, rte_mbuf* m) {
   auto& t = txq_[port];
-  if (!t.owned) [[unlikely]] return drop(m, DropReason::tx_ring_full);
+  if (!t.owned) [[unlikely]] return drop(m, DropReason::tx_no_queue);
   // IEEE 802.3 minimum frame: pad with zeros (the FCS is the NIC's).
   if (m->pkt_len < EthernetView::kMinFrameLen) {
     uint16_t pad = static_cast<uint16_t>(EthernetView::kMinFrameLen - m->pkt_len);
@@ -359,7 +360,7 @@ void Engine::flush_tx() {
 
 void Engine::send_arp_request(uint16_t port, Ipv4Addr target) {
   const PortInfo& pi = ctx_.ports[port];
-  rte_mbuf* m = rte_pktmbuf_alloc(ctx_.pool);
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
     counters_.drop(DropReason::no_mbuf);
     return;
@@ -375,7 +376,7 @@ void Engine::send_arp_request(uint16_t port, Ipv4Addr target) {
 
 void Engine::send_gratuitous_arp(uint16_t port) {
   const PortInfo& pi = ctx_.ports[port];
-  rte_mbuf* m = rte_pktmbuf_alloc(ctx_.pool);
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
     counters_.drop(DropReason::no_mbuf);
     return;

@@ -39,7 +39,15 @@ struct StackContext {
   std::vector<PortInfo> ports;  // indexed by DPDK port id
   ArpCacheConfig arp;           // in TSC cycles
   std::vector<StaticArpConfig> static_arp;
-  rte_mempool* pool = nullptr;
+  std::vector<rte_mempool*> pools;  // by NUMA socket; null where unused
+  // The pool on `socket`, or the first pool when that socket has none.
+  rte_mempool* pool_for(int socket) const {
+    if (socket >= 0 && static_cast<size_t>(socket) < pools.size() && pools[static_cast<size_t>(socket)] != nullptr)
+      return pools[static_cast<size_t>(socket)];
+    for (auto* p : pools)
+      if (p != nullptr) return p;
+    return nullptr;
+  }
   Mailboxes* mail = nullptr;
   Trace* trace = nullptr;       // null unless --trace
   uint64_t tsc_hz = 0;
@@ -110,6 +118,7 @@ class Engine {
   ArpCache arp_;
   std::vector<TxQueue> txq_;  // by port id
   std::vector<std::pair<uint16_t, uint16_t>> rxq_;  // (port, queue) this engine polls
+  rte_mempool* pool_ = nullptr;  // on this lcore's socket: packets we build
   uint64_t now_ = 0;
   uint64_t next_timer_ = 0;
   uint64_t timer_period_ = 0;

@@ -52,22 +52,39 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     return Error{"$.ports[" + std::to_string(nb_ports) + "]: configured, but DPDK probed only " +
                  std::to_string(nb_ports) + " port(s); add a --vdev or allow a device"};
 
-  // Mempool, sized for every configured port's rings on every queue.
-  uint16_t max_q = 0;
+  // Mempools: one per NUMA socket that holds a configured port or an engine,
+  // each sized for the rings of the ports on it and the caches of its lcores.
   uint32_t max_frame = 0;
-  for (const auto& p : cfg.ports) {
-    max_q = std::max<uint16_t>(max_q, p.queues.value_or(workers));
-    max_frame = std::max<uint32_t>(max_frame, p.mtu + 14u + 4u);
-  }
-  uint32_t n = mempool_size(cfg.ports, max_q, workers, cfg.arp.pending_max * 64);
+  for (const auto& p : cfg.ports) max_frame = std::max<uint32_t>(max_frame, p.mtu + 14u + 4u);
   uint16_t room = static_cast<uint16_t>(std::max<uint32_t>(RTE_MBUF_DEFAULT_DATAROOM, max_frame) +
                                         RTE_PKTMBUF_HEADROOM);
-  int socket = static_cast<int>(rte_socket_id());
-  if (socket < 0) socket = 0;
-  ctx.pool = rte_pktmbuf_pool_create("dpdkstack_pool0", n, 256, 0, room, socket);
-  if (ctx.pool == nullptr)
-    return Error{"cannot create a mempool of " + std::to_string(n) + " mbufs: " + rte_strerror(rte_errno) +
-                 " (too little memory? give EAL more with -m, or reserve hugepages)"};
+  auto socket_of_port = [](uint16_t port) {
+    int sock = rte_eth_dev_socket_id(port);
+    return sock < 0 ? static_cast<int>(rte_socket_id()) : sock;
+  };
+  std::vector<uint16_t> probed;
+  for (uint16_t p = static_cast<uint16_t>(rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER)); p < RTE_MAX_ETHPORTS;
+       p = static_cast<uint16_t>(rte_eth_find_next_owned_by(static_cast<uint16_t>(p + 1), RTE_ETH_DEV_NO_OWNER)))
+    probed.push_back(p);
+  ctx.pools.assign(RTE_MAX_NUMA_NODES, nullptr);
+  for (unsigned sock = 0; sock < RTE_MAX_NUMA_NODES; ++sock) {
+    std::vector<PortConfig> here;
+    uint16_t max_q = 0;
+    for (size_t k = 0; k < cfg.ports.size() && k < probed.size(); ++k) {
+      if (socket_of_port(probed[k]) != static_cast<int>(sock)) continue;
+      here.push_back(cfg.ports[k]);
+      max_q = std::max<uint16_t>(max_q, cfg.ports[k].queues.value_or(workers));
+    }
+    uint16_t lcores_here = 0;
+    for (auto l : lcores) lcores_here = static_cast<uint16_t>(lcores_here + (rte_lcore_to_socket_id(l) == sock));
+    if (here.empty() && lcores_here == 0) continue;
+    uint32_t n = mempool_size(here, max_q, std::max<uint16_t>(lcores_here, 1), cfg.arp.pending_max * 64);
+    std::string name = "dpdkstack_pool" + std::to_string(sock);
+    ctx.pools[sock] = rte_pktmbuf_pool_create(name.c_str(), n, 256, 0, room, static_cast<int>(sock));
+    if (ctx.pools[sock] == nullptr)
+      return Error{"cannot create a mempool of " + std::to_string(n) + " mbufs on socket " + std::to_string(sock) +
+                   ": " + rte_strerror(rte_errno) + " (too little memory? give EAL more with -m, or reserve hugepages)"};
+  }
 
   ctx.ports.resize(nb_ports);
   size_t i = 0;
@@ -82,7 +99,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     if (q > workers)
       return Error{"$.ports[" + std::to_string(i) + "].queues: " + std::to_string(q) + " queues but only " +
                    std::to_string(workers) + " worker lcore(s); give EAL more lcores with -l"};
-    auto info = setup_port(port_id, pc, q, ctx.pool);
+    auto info = setup_port(port_id, pc, q, ctx.pool_for(socket_of_port(port_id)));
     if (!info) return info.error();
     ctx.ports[port_id] = *info;
     s->configured_ports_.push_back(port_id);
@@ -98,7 +115,12 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   return s;
 }
 
-std::vector<rte_mempool*> Stack::pools() const { return {ctx_.pool}; }
+std::vector<rte_mempool*> Stack::pools() const {
+  std::vector<rte_mempool*> out;
+  for (auto* p : ctx_.pools)
+    if (p != nullptr) out.push_back(p);
+  return out;
+}
 
 void Stack::run(const std::function<void()>& control) {
   if (single_lcore_) {
@@ -124,7 +146,8 @@ void Stack::shutdown() {
 
 Stack::~Stack() {
   shutdown();
-  if (ctx_.pool != nullptr) rte_mempool_free(ctx_.pool);
+  for (auto* p : ctx_.pools)
+    if (p != nullptr) rte_mempool_free(p);
 }
 
 }  // namespace dpdkstack
