@@ -6,6 +6,8 @@
 #include <rte_log.h>
 #include <rte_mempool.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -42,9 +44,10 @@ void usage(FILE* out) {
                "  --vdev=net_tap0,iface=NAME     a tap port; also net_af_packet0,iface=VETH,\n"
                "                         net_ring0, net_memif0, ...\n"
                "  --no-pci               ignore PCI devices\n"
-               "  --in-memory | --no-huge -m MB   memory; when none of the\n"
-               "                         memory options is given, dpdk-stack adds --in-memory\n"
-               "                         if hugepages are free and otherwise --no-huge -m 256\n"
+               "  --in-memory | --no-huge -m MB   memory; unless --no-huge, --in-memory or\n"
+               "                         --legacy-mem is given, dpdk-stack adds --in-memory when\n"
+               "                         256 MB of hugepages are free (no hugepage files are\n"
+               "                         left behind) and otherwise --no-huge [-m 256]\n"
                "                         --no-shconf, with a warning\n"
                "\n"
                "Application options:\n"
@@ -110,16 +113,23 @@ int main(int argc, char** argv) {
     (after ? app_args : eal_args).push_back(a);
   }
 
-  // Memory: leave no hugepage files behind, and run without hugepages at all
-  // when there are none (slower, but it runs).
-  if (!has_arg(eal_args, {"--no-huge", "--in-memory", "-m", "--socket-mem", "--legacy-mem"})) {
+  // Memory: leave no hugepage files behind (--in-memory), and run without
+  // hugepages at all when there are none (slower, but it runs).
+  if (!has_arg(eal_args, {"--no-huge", "--in-memory", "--legacy-mem"})) {
     if (free_hugepage_bytes() >= (uint64_t{256} << 20) && hugetlbfs_mounted()) {
       eal_args.push_back("--in-memory");
     } else {
+      bool sized = has_arg(eal_args, {"-m", "--socket-mem"});
       std::fprintf(stderr,
                    "dpdk-stack: warning: fewer than 256 MB of free hugepages (or no hugetlbfs mount): "
-                   "running with --no-huge -m 256 --no-shconf\n");
-      for (const char* a : {"--no-huge", "-m", "256", "--no-shconf"}) eal_args.push_back(a);
+                   "running with --no-huge%s --no-shconf\n",
+                   sized ? "" : " -m 256");
+      eal_args.push_back("--no-huge");
+      if (!sized) {
+        eal_args.push_back("-m");
+        eal_args.push_back("256");
+      }
+      eal_args.push_back("--no-shconf");
     }
   }
 
@@ -243,6 +253,8 @@ int main(int argc, char** argv) {
   for (auto* mp : pools) in_use += rte_mempool_in_use_count(mp);
   std::printf("dpdk-stack: ports closed; mbufs in use after shutdown: %u\n", in_use);
   stack->reset();
+  std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  rmdir(runtime_dir.c_str());  // empty by now unless another process shares it; then it stays
   return 0;
 }

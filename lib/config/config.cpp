@@ -125,7 +125,7 @@ bool parse_port(Checker& c, const json& j, const std::string& path, PortConfig& 
 
 bool parse_arp(Checker& c, const json& j, const std::string& path, size_t nports, ArpConfig& a) {
   if (!c.object(j, path, {"entry_timeout_s", "retry_interval_ms", "max_requests", "pending_max",
-                          "max_entries", "static"}))
+                          "max_entries", "pending_total_max", "static"}))
     return false;
   if (j.contains("entry_timeout_s") &&
       !c.integer(j["entry_timeout_s"], path + ".entry_timeout_s", 1, 86400, a.entry_timeout_s))
@@ -139,6 +139,9 @@ bool parse_arp(Checker& c, const json& j, const std::string& path, size_t nports
     return false;
   if (j.contains("max_entries") &&
       !c.integer(j["max_entries"], path + ".max_entries", 16, 1 << 20, a.max_entries))
+    return false;
+  if (j.contains("pending_total_max") &&
+      !c.integer(j["pending_total_max"], path + ".pending_total_max", 1, 65536, a.pending_total_max))
     return false;
   if (j.contains("static")) {
     const auto& s = j["static"];
@@ -180,7 +183,7 @@ Result<Config> parse_config(std::string_view text) {
     // Configuration is read once at start, never on a packet path; the
     // parser's exception carries the byte offset we want to report.
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // syntax, or a number out of range (1e400)
     return Error{"$: not valid JSON (" + std::string(e.what()) + ")"};
   }
   Checker c;

@@ -40,6 +40,7 @@ struct ArpConfig {
   uint32_t max_requests = 3;
   uint32_t pending_max = 16;
   uint32_t max_entries = 4096;
+  uint32_t pending_total_max = 1024;
   std::vector<StaticArpConfig> statics;
 };
 

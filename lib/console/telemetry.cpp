@@ -12,6 +12,8 @@
 #include <rte_mempool.h>
 #include <rte_telemetry.h>
 
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "console/console.hpp"
@@ -21,9 +23,14 @@ namespace dpdkstack {
 
 namespace {
 
-Stack* g_stack = nullptr;  // set once before the engines start; control plane only
+// Set before the engines start, cleared before they are destroyed. Callbacks
+// run on the telemetry thread and hold the lock shared for their whole run,
+// so register_telemetry_stop() (exclusive) waits for any that is running.
+Stack* g_stack = nullptr;
+std::shared_mutex g_stack_lock;
 
 int tel_drops(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
   rte_tel_data_start_dict(d);
   for (size_t r = 0; r < kDropReasonCount; ++r) {
@@ -35,6 +42,7 @@ int tel_drops(const char*, const char*, rte_tel_data* d) {
 }
 
 int tel_counters(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
   LcoreCounters s;
   for (auto& e : g_stack->engines()) {
@@ -63,6 +71,7 @@ int tel_counters(const char*, const char*, rte_tel_data* d) {
 }
 
 int tel_lcores(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
   rte_tel_data_start_dict(d);
   for (auto& e : g_stack->engines()) {
@@ -83,6 +92,7 @@ int tel_lcores(const char*, const char*, rte_tel_data* d) {
 }
 
 int tel_mempool(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
   rte_tel_data_start_dict(d);
   uint64_t in_use = 0, avail = 0, size = 0;
@@ -98,6 +108,7 @@ int tel_mempool(const char*, const char*, rte_tel_data* d) {
 }
 
 int tel_arp(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
   // Telemetry dict keys allow only [A-Za-z0-9_/], so entries are strings in
   // an array: "<ip> <mac|incomplete> <state> port<N>".
@@ -115,7 +126,10 @@ int tel_arp(const char*, const char*, rte_tel_data* d) {
 }  // namespace
 
 void register_telemetry(Stack& stack) {
-  g_stack = &stack;
+  {
+    std::unique_lock guard(g_stack_lock);
+    g_stack = &stack;
+  }
   rte_telemetry_register_cmd("/dpdkstack/drops", tel_drops, "Dropped packets by reason. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/counters", tel_counters, "Packet counters summed over engines. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/lcores", tel_lcores, "Per-engine loop and packet counters. No parameters");
@@ -123,6 +137,9 @@ void register_telemetry(Stack& stack) {
   rte_telemetry_register_cmd("/dpdkstack/arp", tel_arp, "ARP cache of the first engine. No parameters");
 }
 
-void register_telemetry_stop() { g_stack = nullptr; }
+void register_telemetry_stop() {
+  std::unique_lock guard(g_stack_lock);
+  g_stack = nullptr;
+}
 
 }  // namespace dpdkstack

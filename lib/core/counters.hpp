@@ -33,7 +33,8 @@ namespace dpdkstack {
   X(ipv4_bad_ihl, "IHL below 5 or header past the frame")                                \
   X(ipv4_bad_total_length, "total length below IHL or past the frame")                   \
   X(ipv4_bad_checksum, "IPv4 header checksum wrong")                                     \
-  X(ipv4_bad_source, "source address broadcast, multicast or zero")                      \
+  X(ipv4_bad_source, "source broadcast, multicast, zero, loopback, class E or ours")      \
+  X(ipv4_link_broadcast, "unicast datagram sent to a link-layer broadcast/multicast")      \
   X(ipv4_not_for_us, "destination not ours (forwarding comes later)")                    \
   X(ipv4_fragment, "fragment (reassembly comes later)")                                  \
   X(ipv4_unknown_protocol, "IP protocol we do not speak")                                \

@@ -12,7 +12,12 @@
 //   `max_requests` unanswered requests the entry is removed and its waiting
 //   packets are dropped (reason arp_resolve_failed).
 // - The table is bounded by `max_entries`: a new entry that does not fit
-//   evicts nothing and its packet is dropped (arp_pending_full).
+//   evicts nothing and its packet is dropped (arp_pending_full). All entries
+//   together hold at most `pending_total_max` packets, so that unresolvable
+//   next hops cannot drain the mempool.
+// - update() says whether other replicas must hear of it: on a change, and
+//   on a plain refresh at most once per quarter of `entry_timeout`, so that
+//   replicas whose own traffic never confirms an entry do not age it out.
 // - Packets are opaque pointers (rte_mbuf* in the engine); ownership of a
 //   packet passes to the cache when resolve() returns kQueued and back out
 //   through on_ready/on_drop.
@@ -32,6 +37,7 @@ struct ArpCacheConfig {
   uint32_t max_requests = 3;    // requests before giving up
   uint32_t pending_max = 16;    // packets held per unresolved entry
   uint32_t max_entries = 4096;
+  uint32_t pending_total_max = 1024;  // packets held by all entries together
 };
 
 enum class ArpState : uint8_t { kIncomplete, kReachable, kStatic };
@@ -53,7 +59,14 @@ struct ArpEntry {
   uint64_t expires = 0;     // Reachable: when it ages out
   uint64_t next_retry = 0;  // Incomplete: when the next request goes out
   uint32_t requests = 0;    // Incomplete: requests sent so far
+  uint64_t shared_at = 0;   // when replicas last heard of this entry
   std::vector<void*> pending;
+};
+
+enum class ArpUpdate : uint8_t {
+  kNone,       // nothing recorded (unknown and not created, static, or table full)
+  kRefreshed,  // lifetime extended, same MAC, replicas need not hear of it
+  kShare,      // new, changed, or a refresh replicas should hear of
 };
 
 enum class ArpResolve : uint8_t {
@@ -87,6 +100,7 @@ class ArpCache {
       mac = it->second.mac;
       return ArpResolve::kResolved;
     }
+    if (pending_total_ >= cfg_.pending_total_max) return ArpResolve::kDroppedFull;
     if (it == table_.end()) {
       if (table_.size() >= cfg_.max_entries) return ArpResolve::kDroppedFull;
       ArpEntry e;
@@ -97,6 +111,7 @@ class ArpCache {
       e.next_retry = now + cfg_.retry_interval;
       e.pending.reserve(cfg_.pending_max);
       e.pending.push_back(pkt);
+      ++pending_total_;
       table_.emplace(key(port, ip), std::move(e));
       send_request(port, ip);
       return ArpResolve::kQueued;
@@ -104,6 +119,7 @@ class ArpCache {
     auto& e = it->second;
     if (e.pending.size() >= cfg_.pending_max) return ArpResolve::kDroppedFull;
     e.pending.push_back(pkt);
+    ++pending_total_;
     return ArpResolve::kQueued;
   }
 
@@ -111,24 +127,24 @@ class ArpCache {
   // (RFC 826: only when we are the target); otherwise only an existing entry
   // is refreshed (the "merge" step). Packets that waited for this address go
   // to on_ready(pkt, mac). Static entries are never overwritten.
-  // Returns true when the table changed (so replicas must hear of it).
   template <typename OnReady>
-  bool update(uint16_t port, Ipv4Addr ip, const MacAddr& mac, uint64_t now, bool create,
-              OnReady&& on_ready) {
+  ArpUpdate update(uint16_t port, Ipv4Addr ip, const MacAddr& mac, uint64_t now, bool create,
+                   OnReady&& on_ready) {
     auto it = table_.find(key(port, ip));
     if (it == table_.end()) {
-      if (!create || table_.size() >= cfg_.max_entries) return false;
+      if (!create || table_.size() >= cfg_.max_entries) return ArpUpdate::kNone;
       ArpEntry e;
       e.port = port;
       e.ip = ip;
       e.mac = mac;
       e.state = ArpState::kReachable;
       e.expires = now + cfg_.entry_timeout;
+      e.shared_at = now;
       table_.emplace(key(port, ip), std::move(e));
-      return true;
+      return ArpUpdate::kShare;
     }
     auto& e = it->second;
-    if (e.state == ArpState::kStatic) return false;
+    if (e.state == ArpState::kStatic) return ArpUpdate::kNone;
     bool changed = e.state != ArpState::kReachable || e.mac != mac;
     e.mac = mac;
     e.state = ArpState::kReachable;
@@ -138,9 +154,16 @@ class ArpCache {
       // Swap out first: on_ready may re-enter resolve() for this entry.
       std::vector<void*> ready;
       ready.swap(e.pending);
+      pending_total_ -= ready.size();
       for (void* p : ready) on_ready(p, mac);
     }
-    return changed;
+    if (changed || now - e.shared_at >= cfg_.entry_timeout / 4) {
+      // `e` may be gone if on_ready re-entered; look it up again.
+      auto again = table_.find(key(port, ip));
+      if (again != table_.end()) again->second.shared_at = now;
+      return ArpUpdate::kShare;
+    }
+    return ArpUpdate::kRefreshed;
   }
 
   // Installs a static entry (config, or an operator). Packets that were
@@ -150,6 +173,7 @@ class ArpCache {
     auto& e = table_[key(port, ip)];
     std::vector<void*> waiting;
     waiting.swap(e.pending);
+    pending_total_ -= waiting.size();
     e = ArpEntry{};
     e.port = port;
     e.ip = ip;
@@ -170,6 +194,7 @@ class ArpCache {
       }
       if (e.state == ArpState::kIncomplete && now >= e.next_retry) {
         if (e.requests >= cfg_.max_requests) {
+          pending_total_ -= e.pending.size();
           for (void* p : e.pending) on_drop(p);
           it = table_.erase(it);
           continue;
@@ -188,9 +213,11 @@ class ArpCache {
     for (auto& [k, e] : table_)
       for (void* p : e.pending) on_drop(p);
     table_.clear();
+    pending_total_ = 0;
   }
 
   size_t size() const { return table_.size(); }
+  size_t pending_total() const { return pending_total_; }
   template <typename F>
   void for_each(F&& f) const {
     for (const auto& [k, e] : table_) f(e);
@@ -200,6 +227,7 @@ class ArpCache {
  private:
   ArpCacheConfig cfg_;
   std::unordered_map<uint64_t, ArpEntry> table_;
+  size_t pending_total_ = 0;
 };
 
 }  // namespace dpdkstack

@@ -28,7 +28,7 @@ struct PortInfo {
   MacAddr mac;             // the MAC the stack answers to
   Ipv4Prefix address;
   uint16_t mtu = 1500;
-  uint16_t nb_queues = 1;
+  uint16_t nb_queues = 0;  // 0: not configured
   uint16_t rx_desc = 0;
   uint16_t tx_desc = 0;
   bool rss = false;

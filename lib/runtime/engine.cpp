@@ -52,6 +52,7 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
     : ctx_(ctx), index_(index), lcore_id_(lcore_id), arp_(ctx.arp) {
   txq_.resize(ctx_.ports.size());
   for (const auto& p : ctx_.ports) {
+    if (p.nb_queues != 0) local_addrs_.push_back(p.address.addr);
     if (p.nb_queues == 0 || index_ >= p.nb_queues) continue;  // not configured, or not ours
     auto& t = txq_[p.port_id];
     t.owned = true;
@@ -105,9 +106,10 @@ unsigned Engine::poll_once() {
   now_ = start;
   if (!started_) [[unlikely]] {
     started_ = true;
-    // RFC 5227 announcement: the engine owning queue 0 of a port says who we are.
+    // RFC 5227 announcement: the engine owning queue 0 of a port says who we
+    // are, once the link is up (checked by the timer step until it is).
     for (const auto& t : txq_)
-      if (t.owned && t.queue == 0) send_gratuitous_arp(static_cast<uint16_t>(&t - txq_.data()));
+      if (t.owned && t.queue == 0) garp_pending_.push_back(static_cast<uint16_t>(&t - txq_.data()));
   }
   unsigned total = 0;
   rte_mbuf* pkts[kBurst];
@@ -183,7 +185,9 @@ void Engine::arp_input(uint16_t port, rte_mbuf* m) {
   bool for_us = req.tpa == pi.address.addr;
   // Merge: refresh an entry we have; create one only when we are the target.
   // A sender of 0.0.0.0 is an RFC 5227 probe: answer it, learn nothing.
-  if (!req.spa.is_unspecified()) arp_learned(port, req.spa, req.sha, for_us, true);
+  // Only on-link senders get an entry: an off-link sender could otherwise
+  // fill the table with addresses we would never send to.
+  if (!req.spa.is_unspecified()) arp_learned(port, req.spa, req.sha, for_us && pi.address.contains(req.spa), true);
   if (!for_us) return drop(m, DropReason::arp_not_for_us);
   if (req.op != ArpOp::kRequest) {
     TRACE("arp  reply consumed");
@@ -201,14 +205,14 @@ void Engine::arp_input(uint16_t port, rte_mbuf* m) {
 }
 
 void Engine::arp_learned(uint16_t port, Ipv4Addr ip, const MacAddr& mac, bool create, bool tell_replicas) {
-  bool changed = arp_.update(port, ip, mac, now_, create, [&](void* p, const MacAddr& m) {
+  ArpUpdate result = arp_.update(port, ip, mac, now_, create, [&](void* p, const MacAddr& m) {
     rte_mbuf* pkt = as_mbuf(p);
     EthernetView::check(rte_pktmbuf_mtod(pkt, uint8_t*), pkt->data_len)->set_dst(m);
     TRACE("arp  %s resolved: sending a waiting packet", ip.to_string().c_str());
     send_frame(port, pkt);
   });
-  if (!changed || !tell_replicas || ctx_.mail == nullptr) return;
-  TRACE("arp  learnt %s is-at %s; telling %zu replicas", ip.to_string().c_str(), mac.to_string().c_str(),
+  if (result != ArpUpdate::kShare || !tell_replicas || ctx_.mail == nullptr || ctx_.mail->size() < 2) return;
+  TRACE("arp  learnt/confirmed %s is-at %s; telling %zu replicas", ip.to_string().c_str(), mac.to_string().c_str(),
         ctx_.mail->size() - 1);
   for (size_t to = 0; to < ctx_.mail->size(); ++to) {
     if (to == index_) continue;
@@ -253,14 +257,20 @@ void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
         ip.protocol(), ip.total_length(), ip.ttl());
 
   Ipv4Addr src = ip.src(), dst = ip.dst();
-  if (src.is_broadcast() || src.is_multicast() || src == pi.address.addr ||
-      (pi.address.contains(src) && src == pi.address.directed_broadcast()))
+  // RFC 1122 3.2.1.3: never accept a source that cannot be a host's.
+  if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src.is_loopback() ||
+      (src.v >> 28) == 0xf || src == pi.address.addr || src == pi.address.directed_broadcast())
     return drop(m, DropReason::ipv4_bad_source);
   bool to_broadcast = dst.is_broadcast() || dst == pi.address.directed_broadcast() ||
                       dst == Ipv4Addr::from_octets(224, 0, 0, 1);
+  // RFC 1122 3.3.6: a unicast datagram that came as a link-layer broadcast
+  // or multicast is discarded.
+  // (The group bit of the destination MAC is set for both.)
+  if (!to_broadcast && (frame[0] & 1) != 0)
+    return drop(m, DropReason::ipv4_link_broadcast);
   bool local = to_broadcast;
   // Weak host model (RFC 1122 3.3.4.2): any of our addresses, on any port.
-  for (const auto& p : ctx_.ports) local = local || (p.nb_queues != 0 && dst == p.address.addr);
+  for (Ipv4Addr a : local_addrs_) local = local || dst == a;
   if (!local) return drop(m, DropReason::ipv4_not_for_us);
   if (ip.is_fragment()) return drop(m, DropReason::ipv4_fragment);
   switch (ip.protocol()) {
@@ -289,6 +299,19 @@ void Engine::icmp_input(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadca
   uint8_t* ck = icmp.data() - IcmpView::kHeaderLen + 2;
   store_be16(ck, cksum_adjust(load_be16(ck), old_word, new_word));
 
+  // RFC 1122 3.2.2.6 asks for reversed source-route options; we send the
+  // reply without options instead (also allowed: options are optional).
+  if (ip.header_len() > Ipv4View::kMinHeaderLen) {
+    size_t opt = ip.header_len() - Ipv4View::kMinHeaderLen;
+    uint16_t total = static_cast<uint16_t>(ip.total_length() - opt);
+    uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    std::memmove(frame + opt, frame, kEthLen + Ipv4View::kMinHeaderLen);
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(opt));
+    frame = rte_pktmbuf_mtod(m, uint8_t*);
+    frame[kEthLen] = 0x45;
+    store_be16(frame + kEthLen + 2, total);
+    (void)Ipv4View::check(frame + kEthLen, m->data_len - kEthLen, false, ip);
+  }
   Ipv4Addr peer = ip.src();
   ip.set_src(ip.dst());
   ip.set_dst(peer);
@@ -347,7 +370,8 @@ void Engine::send_frame(uint16_t port, rte_mbuf* m) {
     std::memset(p, 0, pad);
   }
   TRACE("eth  port%u tx %u bytes", port, m->pkt_len);
-  rte_eth_tx_buffer(port, t.queue, t.buf, m);
+  // A full buffer is flushed here; what it sent counts now.
+  counters_.tx_packets += rte_eth_tx_buffer(port, t.queue, t.buf, m);
 }
 
 void Engine::flush_tx() {
@@ -392,6 +416,18 @@ void Engine::send_gratuitous_arp(uint16_t port) {
 }
 
 void Engine::run_timers(uint64_t now) {
+  if (!garp_pending_.empty() && now >= next_link_check_) [[unlikely]] {
+    next_link_check_ = now + ctx_.tsc_hz / 10;
+    for (size_t i = 0; i < garp_pending_.size();) {
+      rte_eth_link link{};
+      if (rte_eth_link_get_nowait(garp_pending_[i], &link) == 0 && link.link_status == RTE_ETH_LINK_UP) {
+        send_gratuitous_arp(garp_pending_[i]);
+        garp_pending_.erase(garp_pending_.begin() + static_cast<long>(i));
+      } else {
+        ++i;
+      }
+    }
+  }
   arp_.tick(
       now, [&](uint16_t p, Ipv4Addr a) { send_arp_request(p, a); },
       [&](void* p) { drop(as_mbuf(p), DropReason::arp_resolve_failed); });
@@ -430,10 +466,11 @@ std::vector<ArpSnapshotEntry> Engine::arp_snapshot(unsigned timeout_ms) {
     fill_snapshot(out, rte_rdtsc());
     return out;
   }
+  if (ctx_.stop.load(std::memory_order_relaxed)) return out;  // engines are leaving
   std::lock_guard<std::mutex> guard(snap_readers_);
   uint64_t req = snap_req_.fetch_add(1, std::memory_order_acq_rel) + 1;
   for (unsigned waited = 0; snap_done_.load(std::memory_order_acquire) < req; ++waited) {
-    if (waited >= timeout_ms * 10) return out;  // engine not running
+    if (waited >= timeout_ms * 10 || ctx_.stop.load(std::memory_order_relaxed)) return out;
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   out = snap_;

@@ -117,12 +117,15 @@ class Engine {
   LcoreCounters counters_;
   ArpCache arp_;
   std::vector<TxQueue> txq_;  // by port id
+  std::vector<Ipv4Addr> local_addrs_;  // every configured port's address
   std::vector<std::pair<uint16_t, uint16_t>> rxq_;  // (port, queue) this engine polls
   rte_mempool* pool_ = nullptr;  // on this lcore's socket: packets we build
   uint64_t now_ = 0;
   uint64_t next_timer_ = 0;
   uint64_t timer_period_ = 0;
   bool started_ = false;
+  std::vector<uint16_t> garp_pending_;  // ports still to announce (link not up yet)
+  uint64_t next_link_check_ = 0;
 
   std::mutex snap_readers_;  // serialises control-plane readers only
   std::atomic<uint64_t> snap_req_{0};

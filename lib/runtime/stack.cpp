@@ -30,6 +30,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   ctx.arp.max_requests = cfg.arp.max_requests;
   ctx.arp.pending_max = cfg.arp.pending_max;
   ctx.arp.max_entries = cfg.arp.max_entries;
+  ctx.arp.pending_total_max = cfg.arp.pending_total_max;
   ctx.static_arp = cfg.arp.statics;
 
   if (!opt.trace_path.empty()) {
@@ -78,7 +79,9 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     uint16_t lcores_here = 0;
     for (auto l : lcores) lcores_here = static_cast<uint16_t>(lcores_here + (rte_lcore_to_socket_id(l) == sock));
     if (here.empty() && lcores_here == 0) continue;
-    uint32_t n = mempool_size(here, max_q, std::max<uint16_t>(lcores_here, 1), cfg.arp.pending_max * 64);
+    // Every engine's ARP replica may hold up to pending_total_max packets.
+    uint32_t n = mempool_size(here, max_q, std::max<uint16_t>(lcores_here, 1),
+                              cfg.arp.pending_total_max * std::max<uint32_t>(lcores_here, 1));
     std::string name = "dpdkstack_pool" + std::to_string(sock);
     ctx.pools[sock] = rte_pktmbuf_pool_create(name.c_str(), n, 256, 0, room, static_cast<int>(sock));
     if (ctx.pools[sock] == nullptr)
@@ -86,7 +89,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
                    ": " + rte_strerror(rte_errno) + " (too little memory? give EAL more with -m, or reserve hugepages)"};
   }
 
-  ctx.ports.resize(nb_ports);
+  ctx.ports.resize(RTE_MAX_ETHPORTS);  // indexed by port id, which may be sparse
   size_t i = 0;
   for (uint16_t port_id = rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER); port_id < RTE_MAX_ETHPORTS;
        port_id = rte_eth_find_next_owned_by(static_cast<uint16_t>(port_id + 1), RTE_ETH_DEV_NO_OWNER)) {
@@ -99,15 +102,37 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     if (q > workers)
       return Error{"$.ports[" + std::to_string(i) + "].queues: " + std::to_string(q) + " queues but only " +
                    std::to_string(workers) + " worker lcore(s); give EAL more lcores with -l"};
+    // Limits only the PMD knows are config errors too: name the path.
+    rte_eth_dev_info dev{};
+    if (rte_eth_dev_info_get(port_id, &dev) == 0) {
+      std::string at = "$.ports[" + std::to_string(i) + "]";
+      if (pc.mtu < dev.min_mtu || pc.mtu > dev.max_mtu)
+        return Error{at + ".mtu: expected " + std::to_string(dev.min_mtu) + ".." + std::to_string(dev.max_mtu) +
+                     " for this port (" + dev.driver_name + "), got " + std::to_string(pc.mtu)};
+      if (q > dev.max_rx_queues || q > dev.max_tx_queues)
+        return Error{at + ".queues: this port (" + std::string(dev.driver_name) + ") offers at most " +
+                     std::to_string(std::min(dev.max_rx_queues, dev.max_tx_queues)) + " queues, got " +
+                     std::to_string(q) + (pc.queues ? "" : " (one per worker lcore)")};
+    }
     auto info = setup_port(port_id, pc, q, ctx.pool_for(socket_of_port(port_id)));
-    if (!info) return info.error();
+    if (!info) {
+      shutdown_port(port_id);  // release what a half-done setup holds (rx rings) before the pool goes
+      return info.error();
+    }
     ctx.ports[port_id] = *info;
     s->configured_ports_.push_back(port_id);
     ++i;
   }
-  for (const auto& st : cfg.arp.statics)
+  // Static entries name ports by their index in $.ports; engines use port ids.
+  ctx.static_arp.clear();
+  for (size_t k = 0; k < cfg.arp.statics.size(); ++k) {
+    auto st = cfg.arp.statics[k];
     if (st.port >= s->configured_ports_.size())
-      return Error{"$.arp.static: port " + std::to_string(st.port) + " is not configured"};
+      return Error{"$.arp.static[" + std::to_string(k) + "].port: port " + std::to_string(st.port) +
+                   " is not configured"};
+    st.port = s->configured_ports_[st.port];
+    ctx.static_arp.push_back(st);
+  }
 
   s->mail_ = std::make_unique<Mailboxes>(workers);
   ctx.mail = s->mail_.get();

@@ -21,6 +21,13 @@ def test_ping_tool_gets_replies(stack):
     assert stack.counters()["icmp_echo_replies"] >= 5
 
 
+def test_echo_with_ip_options_answered_without_them(stack):
+    # ping -R asks for a record-route option; the reply comes back without
+    # options (RFC 1122 3.2.2.6 would have us reverse source routes).
+    r = stack.exec(["ping", "-R", "-c", "2", "-W", "1", STACK_IP], check=False, timeout=20)
+    assert " 0% packet loss" in r.stdout, r.stdout
+
+
 def test_ping_flood_no_loss(stack):
     r = stack.exec(["ping", "-f", "-c", "10000", "-W", "1", "-w", "60", STACK_IP], check=False, timeout=90)
     assert "10000 packets transmitted, 10000 received" in r.stdout, r.stdout

@@ -68,7 +68,12 @@ class ArpCacheTest : public ::testing::Test {
     return r;
   }
 
+  // True when replicas must hear of the update (new, changed, or a refresh
+  // they have not heard of for a quarter of the lifetime).
   bool update(uint16_t port, Ipv4Addr ip, const MacAddr& mac, uint64_t now, bool create) {
+    return update_kind(port, ip, mac, now, create) == ArpUpdate::kShare;
+  }
+  ArpUpdate update_kind(uint16_t port, Ipv4Addr ip, const MacAddr& mac, uint64_t now, bool create) {
     return cache_.update(port, ip, mac, now, create, [this](void* p, const MacAddr& m) {
       ready_.push_back({p, m});
       ++came_out_[p];
@@ -398,8 +403,10 @@ TEST_F(ArpCacheTest, Reachable_TickAfterTimeout_AgesOut) {
 
 TEST_F(ArpCacheTest, Reachable_UpdateRefreshes_ExtendsLifetime) {
   ASSERT_TRUE(update(kPort, kIp, kMac, 0, true));
-  // Same MAC: the table did not change (nothing to tell replicas) ...
-  EXPECT_FALSE(update(kPort, kIp, kMac, kTimeout / 2, false));
+  // Same MAC soon after: a plain refresh, nothing to tell replicas ...
+  EXPECT_EQ(update_kind(kPort, kIp, kMac, kTimeout / 8, false), ArpUpdate::kRefreshed);
+  // ... later, a refresh the replicas hear of, so that they do not age it out.
+  EXPECT_TRUE(update(kPort, kIp, kMac, kTimeout / 2, false));
   // ... but the lifetime restarts from the confirmation.
   EXPECT_EQ(entry(kPort, kIp).expires, kTimeout / 2 + kTimeout);
   tick(kTimeout);
@@ -591,6 +598,36 @@ TEST_F(ArpCacheTest, Reachable_ResolveAfterExpiryBeforeTick_ResolvesAfresh) {
   ASSERT_EQ(requests_.size(), 1u);
   EXPECT_EQ(state(kPort, kIp), ArpState::kIncomplete);
   clear();
+}
+
+TEST_F(ArpCacheTest, Reachable_RefreshSameMac_SharedOnlyAfterQuarterLifetime) {
+  ASSERT_EQ(update_kind(kPort, kIp, kMac, 0, true), ArpUpdate::kShare);
+  EXPECT_EQ(update_kind(kPort, kIp, kMac, kTimeout / 8, false), ArpUpdate::kRefreshed);
+  EXPECT_EQ(update_kind(kPort, kIp, kMac, kTimeout / 4, false), ArpUpdate::kShare);
+  EXPECT_EQ(update_kind(kPort, kIp, kMac, kTimeout / 4 + 1, false), ArpUpdate::kRefreshed);
+  EXPECT_EQ(entry(kPort, kIp).expires, kTimeout / 4 + 1 + kTimeout);
+}
+
+TEST_F(ArpCacheTest, Incomplete_TotalPendingBudget_DropsBeyondIt) {
+  ArpCacheConfig c = cache_.config();
+  c.pending_total_max = 3;
+  ArpCache small(c);
+  std::vector<int> pk(5);
+  MacAddr mac;
+  auto noop = [](uint16_t, Ipv4Addr) {};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(small.resolve(kPort, Ipv4Addr::from_octets(10, 0, 0, static_cast<uint8_t>(20 + i)), &pk[static_cast<size_t>(i)], 0, mac, noop),
+              ArpResolve::kQueued);
+  EXPECT_EQ(small.pending_total(), 3u);
+  EXPECT_EQ(small.resolve(kPort, Ipv4Addr::from_octets(10, 0, 0, 30), &pk[3], 0, mac, noop), ArpResolve::kDroppedFull);
+  // An answer frees budget again.
+  small.update(kPort, Ipv4Addr::from_octets(10, 0, 0, 20), kMac, 1, false, [](void*, const MacAddr&) {});
+  EXPECT_EQ(small.pending_total(), 2u);
+  EXPECT_EQ(small.resolve(kPort, Ipv4Addr::from_octets(10, 0, 0, 30), &pk[3], 1, mac, noop), ArpResolve::kQueued);
+  size_t dropped = 0;
+  small.clear([&](void*) { ++dropped; });
+  EXPECT_EQ(dropped, 3u);
+  EXPECT_EQ(small.pending_total(), 0u);
 }
 
 }  // namespace

@@ -592,5 +592,17 @@ TEST(Config, StaticArpMulticastIp_RejectedAtPath) {
   EXPECT_EQ(r.error().message.rfind("$.arp.static[0].ip: ", 0), 0u) << r.error().message;
 }
 
+TEST(Config, NumberOverflow_RejectedNotAborted) {
+  auto r = parse_config(R"({"ports": [{"address": "10.0.0.1/24", "mtu": 1e400}]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("$: ", 0), 0u) << r.error().message;
+}
+
+TEST(Config, PendingTotalMaxOutOfRange_RejectedAtPath) {
+  auto r = parse_config(R"({"ports": [{"address": "10.0.0.1/24"}], "arp": {"pending_total_max": 0}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("$.arp.pending_total_max: ", 0), 0u) << r.error().message;
+}
+
 }  // namespace
 }  // namespace dpdkstack
