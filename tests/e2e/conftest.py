@@ -87,6 +87,10 @@ class Stack:
             self.exec(["ip", "link", "set", self.stack_if, "up"])
             self.exec(["ip", "link", "set", self.ifname, "up"])
             vdev = f"net_af_packet0,iface={self.stack_if}"
+        elif pmd.startswith("vdev:"):  # any other PMD, no peer interface
+            self.ifname = None
+            vdev = pmd[len("vdev:"):]
+            peer_setup = False
         else:
             raise ValueError(pmd)
         self.eal = ["-l", lcores, "--no-pci", "--file-prefix", self.prefix, f"--vdev={vdev}", *eal_extra]

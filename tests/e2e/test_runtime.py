@@ -169,3 +169,18 @@ def test_two_engines_with_console_on_main_lcore(make_stack):
     assert rc == 0, out
     assert "RX queues: 2" in out
     assert "mbufs in use after shutdown: 0" in out
+
+
+@pytest.mark.parametrize("vdev,driver", [("net_ring0", "net_ring"), ("net_memif0,role=server,socket=SOCK", "net_memif")],
+                         ids=["net_ring", "net_memif"])
+def test_other_pmds_are_configured(make_stack, tmp_path, vdev, driver):
+    # No peer here: the port must come up from the config, show its settings,
+    # and stop cleanly (memif waits for a client, so its link stays down).
+    vdev = vdev.replace("SOCK", str(tmp_path / "memif.sock"))
+    s = make_stack(f"vdev:{vdev}", config={"ports": [{"address": "10.9.0.1/24", "mac": "02:00:00:00:09:01",
+                                                      "mtu": 1400}]}, interactive=True).start()
+    rc, out = console_session(s, ["show port info 0", "quit"])
+    assert rc == 0, out
+    assert f"Driver name: {driver}" in out and "IPv4 address: 10.9.0.1/24" in out
+    assert "MAC address (stack): 02:00:00:00:09:01" in out and "MTU: 1400" in out
+    assert "mbufs in use after shutdown: 0" in out
