@@ -5,7 +5,10 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include <pthread.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <thread>
 
@@ -90,6 +93,17 @@ void Engine::drop(rte_mbuf* m, DropReason r) {
 }
 
 void Engine::run(const std::function<void()>& control) {
+  // net_tap arms a signal (F_SETSIG: a real-time one in DPDK 22.11, SIGIO
+  // in older ones) on its queues' fds and counts the signals to skip empty
+  // read()s. A process-directed signal lands on any thread that does not
+  // block it; keep them off the polling thread (EAL's own threads take them),
+  // where each would cost a kernel exit, a signal frame and a sigreturn per
+  // packet. We use no real-time signal ourselves.
+  sigset_t io;
+  sigemptyset(&io);
+  sigaddset(&io, SIGIO);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&io, sig);
+  pthread_sigmask(SIG_BLOCK, &io, nullptr);
   uint64_t next_control = 0;
   while (!ctx_.stop.load(std::memory_order_relaxed)) {
     poll_once();
