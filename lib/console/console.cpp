@@ -45,16 +45,20 @@ std::vector<std::string> split(std::string_view s) {
   return words;
 }
 
-bool parse_port_id(const std::string& s, uint16_t& out) {
+bool parse_number(const std::string& s, uint16_t& out) {
   if (s.empty() || s.size() > 5) return false;
   unsigned v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
     v = v * 10 + static_cast<unsigned>(c - '0');
   }
-  if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(static_cast<uint16_t>(v))) return false;
+  if (v > 65535) return false;
   out = static_cast<uint16_t>(v);
   return true;
+}
+
+bool parse_port_id(const std::string& s, uint16_t& out) {
+  return parse_number(s, out) && out < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(out);
 }
 
 termios g_saved_termios;
@@ -74,7 +78,7 @@ std::string Console::help() {
          "  show port xstats <port>      the PMD's extended statistics\n"
          "  show port info all|<port>    driver, MACs, address, MTU, queues, offloads, link\n"
          "  clear port stats all         zero port and engine counters\n"
-         "  show arp                     the ARP cache (lcore of the first engine's replica)\n"
+         "  show arp [engine]            an engine's ARP replica (default engine 0)\n"
          "  show lcores                  engines: loops/s, busy share, packets, cycles/packet\n"
          "  show drops                   dropped packets by reason, all engines summed\n"
          "  show mempool                 mbufs in use and available\n"
@@ -92,7 +96,12 @@ std::string Console::execute(std::string_view line, bool& quit) {
     return "Bye.\n";
   }
   if (w[0] == "show" && w.size() >= 2) {
-    if (w[1] == "arp" && w.size() == 2) return arp_table();
+    if (w[1] == "arp" && w.size() == 2) return arp_table(0);
+    if (w[1] == "arp" && w.size() == 3) {
+      uint16_t e;
+      if (!parse_number(w[2], e) || e >= stack_.engines().size()) return "Invalid engine " + w[2] + "\n";
+      return arp_table(e);
+    }
     if (w[1] == "lcores" && w.size() == 2) return lcores();
     if (w[1] == "drops" && w.size() == 2) return drops();
     if (w[1] == "mempool" && w.size() == 2) return mempool();
@@ -198,11 +207,11 @@ std::string Console::port_info(uint16_t port) {
   return out;
 }
 
-std::string Console::arp_table() {
+std::string Console::arp_table(size_t engine) {
   auto& engines = stack_.engines();
   std::string out;
-  if (engines.empty()) return out;
-  auto entries = engines[0]->arp_snapshot();
+  if (engine >= engines.size()) return out;
+  auto entries = engines[engine]->arp_snapshot();
   appendf(out, "  %-4s %-16s %-18s %-10s %-10s %s\n", "Port", "IP address", "MAC address", "State", "Expires", "Waiting");
   for (const auto& e : entries) {
     std::string exp = e.state == ArpState::kReachable ? std::to_string(e.expires_in_ms / 1000) + "s" : "-";
@@ -210,8 +219,8 @@ std::string Console::arp_table() {
             e.state == ArpState::kIncomplete ? "(incomplete)" : e.mac.to_string().c_str(), arp_state_name(e.state),
             exp.c_str(), e.pending);
   }
-  appendf(out, "  %zu entr%s (replica of lcore %u; every engine holds one)\n", entries.size(),
-          entries.size() == 1 ? "y" : "ies", engines[0]->lcore_id());
+  appendf(out, "  %zu entr%s (replica of engine %zu on lcore %u; every engine holds one)\n", entries.size(),
+          entries.size() == 1 ? "y" : "ies", engine, engines[engine]->lcore_id());
   return out;
 }
 

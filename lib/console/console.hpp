@@ -46,7 +46,7 @@ class Console {
   std::string port_stats(uint16_t port);
   std::string port_xstats(uint16_t port);
   std::string port_info(uint16_t port);
-  std::string arp_table();
+  std::string arp_table(size_t engine);
   std::string lcores();
   std::string drops();
   std::string mempool();

@@ -4,7 +4,7 @@
 //   /dpdkstack/drops    {reason: packets, ...} summed over engines
 //   /dpdkstack/lcores   {"<lcore>": {loops, busy_cycles, total_cycles, rx, tx, drops}}
 //   /dpdkstack/mempool  {in_use, available, size}
-//   /dpdkstack/arp      ["<ip> <mac> <state> port<N>", ...]
+//   /dpdkstack/arp[,E]  ["<ip> <mac> <state> port<N>", ...] of engine E (default 0)
 //   /dpdkstack/counters {rx_packets, tx_packets, arp_in, ...} summed
 //
 // Callbacks run on the telemetry thread; they read engine counters racily
@@ -12,6 +12,8 @@
 #include <rte_mempool.h>
 #include <rte_telemetry.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -107,14 +109,22 @@ int tel_mempool(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
-int tel_arp(const char*, const char*, rte_tel_data* d) {
+int tel_arp(const char*, const char* params, rte_tel_data* d) {
   std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
+  // Optional parameter: the engine whose replica to show (default 0).
+  size_t engine = 0;
+  if (params != nullptr && *params != '\0') {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(params, &end, 10);
+    if (end == params || *end != '\0' || v >= g_stack->engines().size()) return -EINVAL;
+    engine = v;
+  }
   // Telemetry dict keys allow only [A-Za-z0-9_/], so entries are strings in
   // an array: "<ip> <mac|incomplete> <state> port<N>".
   rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
   if (g_stack->engines().empty()) return 0;
-  for (const auto& e : g_stack->engines()[0]->arp_snapshot()) {
+  for (const auto& e : g_stack->engines()[engine]->arp_snapshot()) {
     std::string v = e.ip.to_string() + " " +
                     (e.state == ArpState::kIncomplete ? std::string("incomplete") : e.mac.to_string()) + " " +
                     arp_state_name(e.state) + " port" + std::to_string(e.port);
@@ -134,7 +144,7 @@ void register_telemetry(Stack& stack) {
   rte_telemetry_register_cmd("/dpdkstack/counters", tel_counters, "Packet counters summed over engines. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/lcores", tel_lcores, "Per-engine loop and packet counters. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/mempool", tel_mempool, "Mbufs in use and available. No parameters");
-  rte_telemetry_register_cmd("/dpdkstack/arp", tel_arp, "ARP cache of the first engine. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/arp", tel_arp, "ARP replica of one engine. Parameter: engine index (default 0)");
 }
 
 void register_telemetry_stop() {

@@ -52,7 +52,7 @@ class Telemetry:
             data = json.loads(s.recv(1 << 20).decode())
         finally:
             s.close()
-        return data[cmd]
+        return data[cmd.split(",")[0]]
 
 
 class Stack:
@@ -164,9 +164,10 @@ class Stack:
     def mbufs_in_use(self):
         return self.telemetry.query("/dpdkstack/mempool")["in_use"]
 
-    def arp(self):
-        """{ip: "<MAC> <state> port<N>"} from the first engine's replica."""
-        entries = self.telemetry.query("/dpdkstack/arp")
+    def arp(self, engine=None):
+        """{ip: "<MAC> <state> port<N>"} from one engine's replica (default 0)."""
+        cmd = "/dpdkstack/arp" if engine is None else f"/dpdkstack/arp,{engine}"
+        entries = self.telemetry.query(cmd)
         return {e.split(" ", 1)[0]: e.split(" ", 1)[1] for e in entries}
 
     def wait_for(self, pred, timeout=5, what="condition"):

@@ -165,9 +165,14 @@ def test_two_engines_with_console_on_main_lcore(make_stack):
     assert " 0% packet loss" in r.stdout, r.stdout
     r = s.exec(["arping", "-c", "2", "-i", s.ifname, STACK_IP], check=False, timeout=20)
     assert r.returncode == 0, r.stdout
-    rc, out = console_session(s, ["show lcores", "show port info 0", "quit"])
+    # Whichever engine learnt the peer, both replicas know it (lock-free mailboxes).
+    for engine in (0, 1):
+        entry = s.wait_for(lambda: s.arp(engine).get(PEER_IP), what=f"peer in replica {engine}")
+        assert entry.split()[0].lower() == s.peer_mac()
+    rc, out = console_session(s, ["show lcores", "show port info 0", "show arp 1", "show arp 7", "quit"])
     assert rc == 0, out
     assert "RX queues: 2" in out
+    assert "replica of engine 1 on lcore 2" in out and "Invalid engine 7" in out
     assert "mbufs in use after shutdown: 0" in out
 
 
