@@ -6,6 +6,7 @@
 #include <rte_log.h>
 #include <rte_mempool.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -92,6 +93,18 @@ bool hugetlbfs_mounted() {
   while (std::getline(m, line))
     if (line.find(" hugetlbfs ") != std::string::npos) return true;
   return false;
+}
+
+// Removes the EAL runtime directory (/var/run/dpdk/<prefix>) we leave: the
+// telemetry socket is unlinked only by an atexit handler, after main, so we
+// unlink our own socket first. The directory goes only when nothing else is
+// in it (another process of the same prefix keeps it).
+void remove_runtime_dir(const std::string& dir) {
+  if (dir.empty()) return;
+  std::string sock = dir + "/dpdk_telemetry.v2";
+  struct stat st {};
+  if (lstat(sock.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(sock.c_str());
+  rmdir(dir.c_str());
 }
 
 }  // namespace
@@ -255,6 +268,6 @@ int main(int argc, char** argv) {
   stack->reset();
   std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
-  rmdir(runtime_dir.c_str());  // empty by now unless another process shares it; then it stays
+  remove_runtime_dir(runtime_dir);
   return 0;
 }

@@ -88,6 +88,8 @@ cleanup() {
   set +e
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
   for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
+  # EAL runtime directories of the file prefixes this run used (testpmd leaves them).
+  [[ -n ${TAG:-} ]] && rm -rf /var/run/dpdk/bench_icmp_arp_"${TAG}"_* 2>/dev/null
   if [[ -n $WORK ]]; then
     if [[ $KEEP_WORK == 1 ]]; then log "raw outputs kept in $WORK"; else rm -rf "$WORK"; fi
   fi
