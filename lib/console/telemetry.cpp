@@ -53,6 +53,7 @@ int tel_counters(const char*, const char*, rte_tel_data* d) {
     s.tx_packets += c.tx_packets;
     s.arp_in += c.arp_in;
     s.arp_replies_sent += c.arp_replies_sent;
+    s.arp_replies_in += c.arp_replies_in;
     s.arp_requests_sent += c.arp_requests_sent;
     s.ipv4_in += c.ipv4_in;
     s.icmp_echo_replies += c.icmp_echo_replies;
@@ -64,6 +65,7 @@ int tel_counters(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "tx_packets", s.tx_packets);
   rte_tel_data_add_dict_u64(d, "arp_in", s.arp_in);
   rte_tel_data_add_dict_u64(d, "arp_replies_sent", s.arp_replies_sent);
+  rte_tel_data_add_dict_u64(d, "arp_replies_in", s.arp_replies_in);
   rte_tel_data_add_dict_u64(d, "arp_requests_sent", s.arp_requests_sent);
   rte_tel_data_add_dict_u64(d, "ipv4_in", s.ipv4_in);
   rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s.icmp_echo_replies);

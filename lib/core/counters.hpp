@@ -84,6 +84,7 @@ struct alignas(64) LcoreCounters {
   uint64_t tx_packets = 0;
   uint64_t arp_in = 0;
   uint64_t arp_replies_sent = 0;
+  uint64_t arp_replies_in = 0;  // replies to us, absorbed after learning
   uint64_t arp_requests_sent = 0;
   uint64_t ipv4_in = 0;
   uint64_t icmp_echo_replies = 0;

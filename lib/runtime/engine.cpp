@@ -204,6 +204,7 @@ void Engine::arp_input(uint16_t port, rte_mbuf* m) {
   if (!req.spa.is_unspecified()) arp_learned(port, req.spa, req.sha, for_us && pi.address.contains(req.spa), true);
   if (!for_us) return drop(m, DropReason::arp_not_for_us);
   if (req.op != ArpOp::kRequest) {
+    ++counters_.arp_replies_in;
     TRACE("arp  reply consumed");
     rte_pktmbuf_free(m);
     return;

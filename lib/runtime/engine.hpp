@@ -14,6 +14,7 @@
 //   DropReason.
 #pragma once
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -77,6 +78,13 @@ class Engine {
   void run(const std::function<void()>& control);
   // One loop iteration; returns the packets received.
   unsigned poll_once();
+  // Processes frames as if received on `port` (ownership passes to the
+  // engine). The rx path of poll_once, without the PMD; used by component
+  // tests and by local delivery.
+  void receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
+    now_ = rte_rdtsc();
+    process_burst(port, pkts, n);
+  }
 
   unsigned index() const { return index_; }
   unsigned lcore_id() const { return lcore_id_; }
