@@ -223,7 +223,9 @@ int main(int argc, char** argv) {
   if (!stack) {
     const auto& msg = stack.error().message;
     std::fprintf(stderr, "dpdk-stack: %s\n", msg.c_str());
+    std::string runtime_dir = rte_eal_get_runtime_dir();
     rte_eal_cleanup();
+    remove_runtime_dir(runtime_dir);
     return msg.rfind("$", 0) == 0 ? kExitConfig : 1;
   }
   auto& s = **stack;

@@ -122,8 +122,8 @@ unsigned Engine::poll_once() {
     started_ = true;
     // RFC 5227 announcement: the engine owning queue 0 of a port says who we
     // are, once the link is up (checked by the timer step until it is).
-    for (const auto& t : txq_)
-      if (t.owned && t.queue == 0) garp_pending_.push_back(static_cast<uint16_t>(&t - txq_.data()));
+    for (auto [port, queue] : rxq_)
+      if (queue == 0) garp_pending_.push_back(port);
   }
   unsigned total = 0;
   rte_mbuf* pkts[kBurst];
@@ -279,8 +279,7 @@ void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
   bool to_broadcast = dst.is_broadcast() || dst == pi.address.directed_broadcast() ||
                       dst == Ipv4Addr::from_octets(224, 0, 0, 1);
   // RFC 1122 3.3.6: a unicast datagram that came as a link-layer broadcast
-  // or multicast is discarded.
-  // (The group bit of the destination MAC is set for both.)
+  // or multicast is discarded (the group bit of the MAC is set for both).
   if (!to_broadcast && (frame[0] & 1) != 0)
     return drop(m, DropReason::ipv4_link_broadcast);
   bool local = to_broadcast;
@@ -295,8 +294,7 @@ void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
 }
 
 // RFC 792 echo: the request's buffer becomes the reply (RFC 1122 3.2.2.6:
-// same identifier, sequence and data; options could be reversed, we send
-// them back unchanged as Linux does).
+// same identifier, sequence and data).
 void Engine::icmp_input(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadcast) {
   IcmpView icmp;
   switch (IcmpView::check(ip.payload(), ip.payload_len(), true, icmp)) {
@@ -314,8 +312,9 @@ void Engine::icmp_input(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadca
   uint8_t* ck = icmp.data() - IcmpView::kHeaderLen + 2;
   store_be16(ck, cksum_adjust(load_be16(ck), old_word, new_word));
 
-  // RFC 1122 3.2.2.6 asks for reversed source-route options; we send the
-  // reply without options instead (also allowed: options are optional).
+  // RFC 1122 3.2.2.6 asks that a source route in the request be reversed in
+  // the reply. Until IP options are handled, the reply carries none: a reply
+  // without the option is better than one that follows the route forwards.
   if (ip.header_len() > Ipv4View::kMinHeaderLen) {
     size_t opt = ip.header_len() - Ipv4View::kMinHeaderLen;
     uint16_t total = static_cast<uint16_t>(ip.total_length() - opt);
@@ -390,14 +389,16 @@ void Engine::send_frame(uint16_t port, rte_mbuf* m) {
 }
 
 void Engine::flush_tx() {
-  for (size_t port = 0; port < txq_.size(); ++port) {
+  for (auto [port, queue] : rxq_) {  // the ports we own a queue pair on
     auto& t = txq_[port];
-    if (!t.owned || t.buf->length == 0) continue;
-    counters_.tx_packets += rte_eth_tx_buffer_flush(static_cast<uint16_t>(port), t.queue, t.buf);
+    if (t.buf->length == 0) continue;
+    counters_.tx_packets += rte_eth_tx_buffer_flush(port, queue, t.buf);
   }
 }
 
-void Engine::send_arp_request(uint16_t port, Ipv4Addr target) {
+// Broadcasts an ARP request from us for `target` (RFC 826); with target =
+// our own address it is the RFC 5227 announcement (gratuitous ARP).
+void Engine::broadcast_arp_request(uint16_t port, Ipv4Addr target) {
   const PortInfo& pi = ctx_.ports[port];
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
@@ -409,25 +410,19 @@ void Engine::send_arp_request(uint16_t port, Ipv4Addr target) {
   EthernetRepr{MacAddr::broadcast(), pi.mac, ethertype::kArp}.emit(p);
   ArpRepr{ArpOp::kRequest, pi.mac, pi.address.addr, MacAddr{}, target}.emit(p + kEthLen);
   ++counters_.arp_requests_sent;
-  TRACE("arp  request who-has %s", target.to_string().c_str());
   send_frame(port, m);
+}
+
+void Engine::send_arp_request(uint16_t port, Ipv4Addr target) {
+  TRACE("arp  request who-has %s", target.to_string().c_str());
+  broadcast_arp_request(port, target);
 }
 
 void Engine::send_gratuitous_arp(uint16_t port) {
   const PortInfo& pi = ctx_.ports[port];
-  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-  if (m == nullptr) {
-    counters_.drop(DropReason::no_mbuf);
-    return;
-  }
-  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kEthLen + ArpView::kLen));
-  if (p == nullptr) return drop(m, DropReason::no_mbuf);  // data room below 42 bytes: cannot happen
-  EthernetRepr{MacAddr::broadcast(), pi.mac, ethertype::kArp}.emit(p);
-  ArpRepr{ArpOp::kRequest, pi.mac, pi.address.addr, MacAddr{}, pi.address.addr}.emit(p + kEthLen);
-  ++counters_.arp_requests_sent;
   TRACE("arp  gratuitous %s is-at %s on port%u", pi.address.addr.to_string().c_str(), pi.mac.to_string().c_str(),
         port);
-  send_frame(port, m);
+  broadcast_arp_request(port, pi.address.addr);
 }
 
 void Engine::run_timers(uint64_t now) {

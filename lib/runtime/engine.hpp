@@ -110,6 +110,7 @@ class Engine {
   // m starts with room for an Ethernet header, then a complete IPv4 datagram.
   void ipv4_output(uint16_t port, rte_mbuf* m, Ipv4Addr next_hop);
   void send_frame(uint16_t port, rte_mbuf* m);
+  void broadcast_arp_request(uint16_t port, Ipv4Addr target);
   void send_arp_request(uint16_t port, Ipv4Addr target);
   void send_gratuitous_arp(uint16_t port);
   void arp_learned(uint16_t port, Ipv4Addr ip, const MacAddr& mac, bool create, bool tell_replicas);
@@ -126,7 +127,7 @@ class Engine {
   ArpCache arp_;
   std::vector<TxQueue> txq_;  // by port id
   std::vector<Ipv4Addr> local_addrs_;  // every configured port's address
-  std::vector<std::pair<uint16_t, uint16_t>> rxq_;  // (port, queue) this engine polls
+  std::vector<std::pair<uint16_t, uint16_t>> rxq_;  // (port, queue) pairs this engine polls and sends on
   rte_mempool* pool_ = nullptr;  // on this lcore's socket: packets we build
   uint64_t now_ = 0;
   uint64_t next_timer_ = 0;
