@@ -58,8 +58,10 @@ class Telemetry:
 class Stack:
     """One running dpdk-stack and the namespace that holds its peer."""
 
-    def __init__(self, pmd, config=None, lcores="1", extra_app_args=(), interactive=False,
+    def __init__(self, pmd, config=None, lcores=None, extra_app_args=(), interactive=False,
                  tmp_path=None, peer_setup=True, eal_extra=()):
+        if lcores is None:  # the stack on CPU 1, the tools on CPU 0, where there are two
+            lcores = "1" if (os.cpu_count() or 1) >= 2 else "0"
         n = next(_counter)
         self.id = f"{os.getpid() % 100000}x{n}"
         self.ns = f"dst{self.id}"
