@@ -2,6 +2,7 @@
 
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace dpdkstack {
@@ -25,6 +26,13 @@ Error port_error(uint16_t port_id, const std::string& what, int rc) {
 }
 
 }  // namespace
+
+uint32_t max_usable_mtu(const rte_eth_dev_info& dev) {
+  uint32_t mtu = dev.max_mtu;
+  uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+  if (dev.max_rx_pktlen > overhead) mtu = std::min<uint32_t>(mtu, dev.max_rx_pktlen - overhead);
+  return mtu;
+}
 
 uint32_t mempool_size(const std::vector<PortConfig>& ports, uint16_t nb_queues, uint16_t nb_lcores,
                       uint32_t arp_pending_total) {
@@ -56,10 +64,10 @@ Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, uint16_t nb
     return Error{"port " + std::to_string(port_id) + " (" + info.driver + "): " + std::to_string(nb_queues) +
                  " queues requested, the PMD offers " + std::to_string(dev.max_rx_queues) + " rx / " +
                  std::to_string(dev.max_tx_queues) + " tx"};
-  if (cfg.mtu < dev.min_mtu || cfg.mtu > dev.max_mtu)
+  if (cfg.mtu < dev.min_mtu || cfg.mtu > max_usable_mtu(dev))
     return Error{"port " + std::to_string(port_id) + " (" + info.driver + "): mtu " + std::to_string(cfg.mtu) +
                  " outside what the PMD supports (" + std::to_string(dev.min_mtu) + ".." +
-                 std::to_string(dev.max_mtu) + ")"};
+                 std::to_string(max_usable_mtu(dev)) + ")"};
 
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);

@@ -8,6 +8,7 @@
 // and the ethdev call that failed.
 #pragma once
 
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include <cstdint>
@@ -41,6 +42,11 @@ struct PortInfo {
 // full, per-lcore caches and bursts, packets held for ARP, and headroom).
 uint32_t mempool_size(const std::vector<PortConfig>& ports, uint16_t nb_queues, uint16_t nb_lcores,
                       uint32_t arp_pending_total);
+
+// The largest MTU the port takes: the PMD's max_mtu, bounded by its largest
+// receivable frame (some PMDs, net_tap among them, report a max_mtu they
+// cannot receive).
+uint32_t max_usable_mtu(const rte_eth_dev_info& dev);
 
 Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, uint16_t nb_queues,
                             rte_mempool* pool);

@@ -106,8 +106,9 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     rte_eth_dev_info dev{};
     if (rte_eth_dev_info_get(port_id, &dev) == 0) {
       std::string at = "$.ports[" + std::to_string(i) + "]";
-      if (pc.mtu < dev.min_mtu || pc.mtu > dev.max_mtu)
-        return Error{at + ".mtu: expected " + std::to_string(dev.min_mtu) + ".." + std::to_string(dev.max_mtu) +
+      if (pc.mtu < dev.min_mtu || pc.mtu > max_usable_mtu(dev))
+        return Error{at + ".mtu: expected " + std::to_string(std::max<uint32_t>(68, dev.min_mtu)) + ".." +
+                     std::to_string(max_usable_mtu(dev)) +
                      " for this port (" + dev.driver_name + "), got " + std::to_string(pc.mtu)};
       if (q > dev.max_rx_queues || q > dev.max_tx_queues)
         return Error{at + ".queues: this port (" + std::string(dev.driver_name) + ") offers at most " +

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import PEER_IP, PY, STACK_IP, TOOLS
+from conftest import BINARY, PEER_IP, PY, STACK_IP, TOOLS
 
 
 def test_ping_every_size_echoes_payload(stack):
@@ -141,3 +141,25 @@ def test_malformed_frame_dropped_and_counted(stack, kind):
     assert not others, f"unexpected drops: {others}"
     r = stack.ping(count=2)
     assert " 0% packet loss" in r.stdout, "stack must still answer after malformed input"
+
+
+def test_small_mtu_from_config(make_stack):
+    # mtu 1280 in the config: a 1280-byte datagram is answered, a larger one
+    # (which the peer, at the same MTU, must fragment) is not answered whole.
+    s = make_stack("tap", config={"ports": [{"address": f"{STACK_IP}/24", "mtu": 1280}]}).start()
+    s.exec(["ip", "link", "set", s.ifname, "mtu", "1280"])
+    r = s.exec(["ping", "-c", "3", "-i", "0.2", "-W", "1", "-M", "do", "-s", "1252", STACK_IP], check=False, timeout=20)
+    assert " 0% packet loss" in r.stdout, r.stdout
+    r = s.exec(["ping", "-c", "1", "-W", "1", "-M", "do", "-s", "1253", STACK_IP], check=False, timeout=20)
+    assert r.returncode != 0  # the peer refuses to send it with DF
+    assert s.stop() == 0
+    assert "mtu 1280" in s.output()
+
+
+def test_mtu_beyond_pmd_limit_exits_2_naming_path(make_stack):
+    # net_tap receives frames of at most 1522 bytes, whatever max_mtu says.
+    s = make_stack("tap", config={"ports": [{"address": f"{STACK_IP}/24", "mtu": 9000}]}, peer_setup=False)
+    p = subprocess.run(["ip", "netns", "exec", s.ns, str(BINARY), *s.eal, "--", *s.app], capture_output=True,
+                       text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert p.returncode == 2, p.stderr
+    assert "$.ports[0].mtu: expected 68..1504" in p.stderr, p.stderr
