@@ -12,7 +12,9 @@
 //   `max_requests` unanswered requests the entry is removed and its waiting
 //   packets are dropped (reason arp_resolve_failed).
 // - The table is bounded by `max_entries`: a new entry that does not fit
-//   evicts nothing and its packet is dropped (arp_pending_full). All entries
+//   evicts the Reachable entry closest to expiry (as the kernel's neighbour
+//   GC would); when every entry is Incomplete or Static, the new address is
+//   refused and its packet dropped (arp_pending_full). All entries
 //   together hold at most `pending_total_max` packets, so that unresolvable
 //   next hops cannot drain the mempool.
 // - update() says whether other replicas must hear of it: on a change, and
@@ -102,7 +104,7 @@ class ArpCache {
     }
     if (pending_total_ >= cfg_.pending_total_max) return ArpResolve::kDroppedFull;
     if (it == table_.end()) {
-      if (table_.size() >= cfg_.max_entries) return ArpResolve::kDroppedFull;
+      if (!make_room()) return ArpResolve::kDroppedFull;
       ArpEntry e;
       e.port = port;
       e.ip = ip;
@@ -132,7 +134,7 @@ class ArpCache {
                    OnReady&& on_ready) {
     auto it = table_.find(key(port, ip));
     if (it == table_.end()) {
-      if (!create || table_.size() >= cfg_.max_entries) return ArpUpdate::kNone;
+      if (!create || !make_room()) return ArpUpdate::kNone;
       ArpEntry e;
       e.port = port;
       e.ip = ip;
@@ -225,6 +227,19 @@ class ArpCache {
   const ArpCacheConfig& config() const { return cfg_; }
 
  private:
+  // Makes room for one new entry; false when nothing may be evicted.
+  bool make_room() {
+    if (table_.size() < cfg_.max_entries) return true;
+    auto victim = table_.end();
+    for (auto it = table_.begin(); it != table_.end(); ++it)  // O(n), only when full
+      if (it->second.state == ArpState::kReachable &&
+          (victim == table_.end() || it->second.expires < victim->second.expires))
+        victim = it;
+    if (victim == table_.end()) return false;
+    table_.erase(victim);  // Reachable entries hold no packets
+    return true;
+  }
+
   ArpCacheConfig cfg_;
   std::unordered_map<uint64_t, ArpEntry> table_;
   size_t pending_total_ = 0;

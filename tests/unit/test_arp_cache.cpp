@@ -487,23 +487,34 @@ TEST_F(ArpCacheTest, Incomplete_AddStatic_PendingPacketsNotLost) {
 
 // --------------------------------------------------------------- table full
 
-TEST_F(ArpCacheTest, TableFull_ResolveNewAddress_DroppedWithoutEviction) {
+TEST_F(ArpCacheTest, TableFullOfReachable_ResolveNewAddress_EvictsClosestToExpiry) {
+  // Entry i was confirmed at time i: entry 0 expires first.
   for (uint32_t i = 0; i < kMaxEntries; ++i)
-    ASSERT_TRUE(update(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i)), kMac, 0, true));
+    ASSERT_TRUE(update(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i)), kMac, i, true));
   ASSERT_EQ(cache_.size(), kMaxEntries);
-  // The new entry does not fit: the packet is refused and no request goes out.
-  EXPECT_EQ(resolve(kPort, kIp, pkt(0), 1), ArpResolve::kDroppedFull);
-  EXPECT_TRUE(requests_.empty());
-  EXPECT_EQ(cache_.find(kPort, kIp), nullptr);
+  EXPECT_EQ(resolve(kPort, kIp, pkt(0), kMaxEntries), ArpResolve::kQueued);
+  EXPECT_EQ(requests_.size(), 1u);
   EXPECT_EQ(cache_.size(), kMaxEntries);
-  // Nothing was evicted to make room.
-  for (uint32_t i = 0; i < kMaxEntries; ++i)
+  EXPECT_EQ(cache_.find(kPort, Ipv4Addr::from_octets(10, 0, 1, 0)), nullptr) << "oldest evicted";
+  for (uint32_t i = 1; i < kMaxEntries; ++i)
     EXPECT_NE(cache_.find(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i))), nullptr) << i;
 }
 
-TEST_F(ArpCacheTest, TableFull_UpdateWithCreate_Ignored) {
+TEST_F(ArpCacheTest, TableFullOfIncomplete_ResolveNewAddress_DroppedNothingEvicted) {
+  // Entries waiting for replies hold packets: they are never evicted.
   for (uint32_t i = 0; i < kMaxEntries; ++i)
-    ASSERT_TRUE(update(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i)), kMac, 0, true));
+    ASSERT_EQ(resolve(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i)), pkt(1 + i), 0),
+              ArpResolve::kQueued);
+  size_t requests = requests_.size();
+  EXPECT_EQ(resolve(kPort, kIp, pkt(0), 1), ArpResolve::kDroppedFull);
+  EXPECT_EQ(requests_.size(), requests) << "no request for a refused address";
+  EXPECT_EQ(cache_.find(kPort, kIp), nullptr);
+  EXPECT_EQ(cache_.size(), kMaxEntries);
+  clear();
+}
+
+TEST_F(ArpCacheTest, TableFullOfStatic_UpdateWithCreate_Ignored) {
+  for (uint32_t i = 0; i < kMaxEntries; ++i) add_static(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i)), kMac);
   EXPECT_FALSE(update(kPort, kIp, kMac, 1, true));
   EXPECT_EQ(cache_.find(kPort, kIp), nullptr);
   EXPECT_EQ(cache_.size(), kMaxEntries);
@@ -525,11 +536,14 @@ TEST_F(ArpCacheTest, TableFull_ExistingEntriesStillWork) {
 
 TEST_F(ArpCacheTest, TableFull_AfterAgeOut_RoomAgain) {
   for (uint32_t i = 0; i < kMaxEntries; ++i)
-    ASSERT_TRUE(update(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i)), kMac, 0, true));
+    ASSERT_EQ(resolve(kPort, Ipv4Addr::from_octets(10, 0, 1, static_cast<uint8_t>(i)), pkt(1 + i), 0),
+              ArpResolve::kQueued);
   EXPECT_EQ(resolve(kPort, kIp, pkt(0), 1), ArpResolve::kDroppedFull);
-  tick(kTimeout);
+  // Every entry gives up after max_requests; the table empties.
+  for (uint64_t t = 0; t <= 10 * kRetry; t += kRetry) tick(t);
   EXPECT_EQ(cache_.size(), 0u);
-  EXPECT_EQ(resolve(kPort, kIp, pkt(0), kTimeout + 1), ArpResolve::kQueued);
+  EXPECT_EQ(resolve(kPort, kIp, pkt(0), 10 * kRetry + 1), ArpResolve::kQueued);
+  clear();
 }
 
 // -------------------------------------------------------------------- clear
