@@ -17,10 +17,13 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "config/config.hpp"
@@ -165,6 +168,8 @@ int main(int argc, char** argv) {
   (*stack)->shutdown();
   std::fprintf(stderr, "mbufs in use before shutdown (rx ring fill): %u\n", in_use);
   stack->reset();
+  std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  rmdir(runtime_dir.c_str());  // leave no /var/run/dpdk/<prefix> behind
   return 0;
 }

@@ -14,11 +14,14 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <thread>
+#include <string>
 #include <vector>
 
 #include "config/config.hpp"
@@ -258,6 +261,8 @@ int main(int argc, char** argv) {
     rc = 1;
   }
   g_stack.reset();
+  std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  rmdir(runtime_dir.c_str());  // leave no /var/run/dpdk/<prefix> behind
   return rc;
 }
