@@ -47,6 +47,7 @@ int tel_counters(const char*, const char*, rte_tel_data* d) {
   std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
   LcoreCounters s;
+  uint64_t drops = 0;
   for (auto& e : g_stack->engines()) {
     const auto& c = e->counters();
     s.rx_packets += c.rx_packets;
@@ -58,7 +59,7 @@ int tel_counters(const char*, const char*, rte_tel_data* d) {
     s.ipv4_in += c.ipv4_in;
     s.icmp_echo_replies += c.icmp_echo_replies;
     s.mailbox_full += c.mailbox_full;
-    s.drops[0] += c.drop_total();
+    drops += c.drop_total();
   }
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_u64(d, "rx_packets", s.rx_packets);
@@ -70,7 +71,7 @@ int tel_counters(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "ipv4_in", s.ipv4_in);
   rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s.icmp_echo_replies);
   rte_tel_data_add_dict_u64(d, "mailbox_full", s.mailbox_full);
-  rte_tel_data_add_dict_u64(d, "drops_total", s.drops[0]);
+  rte_tel_data_add_dict_u64(d, "drops_total", drops);
   return 0;
 }
 

@@ -152,20 +152,15 @@ class ArpCache {
     e.state = ArpState::kReachable;
     e.expires = now + cfg_.entry_timeout;
     e.requests = 0;
-    if (!e.pending.empty()) {
-      // Swap out first: on_ready may re-enter resolve() for this entry.
-      std::vector<void*> ready;
-      ready.swap(e.pending);
-      pending_total_ -= ready.size();
-      for (void* p : ready) on_ready(p, mac);
-    }
-    if (changed || now - e.shared_at >= cfg_.entry_timeout / 4) {
-      // `e` may be gone if on_ready re-entered; look it up again.
-      auto again = table_.find(key(port, ip));
-      if (again != table_.end()) again->second.shared_at = now;
-      return ArpUpdate::kShare;
-    }
-    return ArpUpdate::kRefreshed;
+    bool share = changed || now - e.shared_at >= cfg_.entry_timeout / 4;
+    if (share) e.shared_at = now;
+    // Release the waiting packets last and from a local list: on_ready may
+    // re-enter the cache, which may move or evict `e`.
+    std::vector<void*> ready;
+    ready.swap(e.pending);
+    pending_total_ -= ready.size();
+    for (void* p : ready) on_ready(p, mac);
+    return share ? ArpUpdate::kShare : ArpUpdate::kRefreshed;
   }
 
   // Installs a static entry (config, or an operator). Packets that were

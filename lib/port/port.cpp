@@ -45,7 +45,7 @@ uint32_t mempool_size(const std::vector<PortConfig>& ports, uint16_t nb_queues, 
   return static_cast<uint32_t>(n);
 }
 
-Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, uint16_t nb_queues,
+Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, const std::string& path, uint16_t nb_queues,
                             rte_mempool* pool) {
   PortInfo info;
   info.port_id = port_id;
@@ -60,14 +60,15 @@ Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, uint16_t nb
   char name[RTE_ETH_NAME_MAX_LEN];
   if (rte_eth_dev_get_name_by_port(port_id, name) == 0) info.name = name;
 
+  // Limits only the PMD knows are config errors too: name the path.
   if (nb_queues > dev.max_rx_queues || nb_queues > dev.max_tx_queues)
-    return Error{"port " + std::to_string(port_id) + " (" + info.driver + "): " + std::to_string(nb_queues) +
-                 " queues requested, the PMD offers " + std::to_string(dev.max_rx_queues) + " rx / " +
-                 std::to_string(dev.max_tx_queues) + " tx"};
+    return Error{path + ".queues: this port (" + info.driver + ") offers at most " +
+                 std::to_string(std::min(dev.max_rx_queues, dev.max_tx_queues)) + " queues, got " +
+                 std::to_string(nb_queues) + (cfg.queues ? "" : " (one per worker lcore)")};
   if (cfg.mtu < dev.min_mtu || cfg.mtu > max_usable_mtu(dev))
-    return Error{"port " + std::to_string(port_id) + " (" + info.driver + "): mtu " + std::to_string(cfg.mtu) +
-                 " outside what the PMD supports (" + std::to_string(dev.min_mtu) + ".." +
-                 std::to_string(max_usable_mtu(dev)) + ")"};
+    return Error{path + ".mtu: expected " + std::to_string(std::max<uint32_t>(68, dev.min_mtu)) + ".." +
+                 std::to_string(max_usable_mtu(dev)) + " for this port (" + info.driver + "), got " +
+                 std::to_string(cfg.mtu)};
 
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);

@@ -5,7 +5,8 @@
 // RX and one TX queue per queue index, RSS when the PMD can and there is more
 // than one queue, IPv4 checksum offloads where offered (the engine falls back
 // to software where not), the MTU, and the stack's MAC. Errors name the port
-// and the ethdev call that failed.
+// and the ethdev call that failed; limits of the PMD (MTU, queues) are
+// reported at the JSON path of the port's config, as config errors.
 #pragma once
 
 #include <rte_ethdev.h>
@@ -48,7 +49,9 @@ uint32_t mempool_size(const std::vector<PortConfig>& ports, uint16_t nb_queues, 
 // cannot receive).
 uint32_t max_usable_mtu(const rte_eth_dev_info& dev);
 
-Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, uint16_t nb_queues,
+// `path` is the JSON path of `cfg` ("$.ports[0]"): an MTU or queue count the
+// PMD cannot take is a config error, reported at that path.
+Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, const std::string& path, uint16_t nb_queues,
                             rte_mempool* pool);
 
 // Stops and closes the port; safe to call on a port that failed setup.

@@ -72,6 +72,10 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
   }
   for (const auto& s : ctx_.static_arp)
     arp_.add_static(s.port, s.ip, s.mac, [](void* p, const MacAddr&) { rte_pktmbuf_free(as_mbuf(p)); });  // none wait yet
+  // RFC 5227 announcement: the engine owning queue 0 of a port says who we
+  // are, once the link is up (the timer step checks until it is).
+  for (auto [port, queue] : rxq_)
+    if (queue == 0) garp_pending_.push_back(port);
   timer_period_ = ctx_.tsc_hz / 1000;
   pool_ = ctx_.pool_for(static_cast<int>(rte_lcore_to_socket_id(lcore_id_)));
 }
@@ -118,13 +122,6 @@ void Engine::run(const std::function<void()>& control) {
 unsigned Engine::poll_once() {
   uint64_t start = rte_rdtsc();
   now_ = start;
-  if (!started_) [[unlikely]] {
-    started_ = true;
-    // RFC 5227 announcement: the engine owning queue 0 of a port says who we
-    // are, once the link is up (checked by the timer step until it is).
-    for (auto [port, queue] : rxq_)
-      if (queue == 0) garp_pending_.push_back(port);
-  }
   unsigned total = 0;
   rte_mbuf* pkts[kBurst];
   for (auto [port, queue] : rxq_) {
@@ -334,16 +331,12 @@ void Engine::icmp_input(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadca
   TRACE("icmp echo reply to %s id %u seq %u", peer.to_string().c_str(), icmp.echo_ident(), icmp.echo_seq());
   const PortInfo& pi = ctx_.ports[port];
   if (!pi.address.contains(peer)) return drop(m, DropReason::ipv4_no_route);
-  ipv4_output(port, m, peer);
+  ipv4_output(port, m, ip, peer);
 }
 
-void Engine::ipv4_output(uint16_t port, rte_mbuf* m, Ipv4Addr next_hop) {
+void Engine::ipv4_output(uint16_t port, rte_mbuf* m, Ipv4View ip, Ipv4Addr next_hop) {
   const PortInfo& pi = ctx_.ports[port];
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-  Ipv4View ip;
-  // Built or checked by us already; a failure here is a bug, still no crash.
-  if (Ipv4View::check(frame + kEthLen, m->data_len - kEthLen, false, ip) != Ipv4Error::kNone)
-    return drop(m, DropReason::ipv4_truncated);
   if (ip.total_length() > pi.mtu) return drop(m, DropReason::ipv4_mtu_exceeded);
   if (pi.tx_ip_cksum) {
     ip.set_checksum(0);

@@ -107,8 +107,9 @@ class Engine {
   void arp_input(uint16_t port, rte_mbuf* m);
   void ipv4_input(uint16_t port, rte_mbuf* m);
   void icmp_input(uint16_t port, rte_mbuf* m, wire::Ipv4View ip, bool to_broadcast);
-  // m starts with room for an Ethernet header, then a complete IPv4 datagram.
-  void ipv4_output(uint16_t port, rte_mbuf* m, Ipv4Addr next_hop);
+  // m starts with room for an Ethernet header, then the complete IPv4
+  // datagram that `ip` views (checked or built by the caller).
+  void ipv4_output(uint16_t port, rte_mbuf* m, wire::Ipv4View ip, Ipv4Addr next_hop);
   void send_frame(uint16_t port, rte_mbuf* m);
   void broadcast_arp_request(uint16_t port, Ipv4Addr target);
   void send_arp_request(uint16_t port, Ipv4Addr target);
@@ -132,7 +133,6 @@ class Engine {
   uint64_t now_ = 0;
   uint64_t next_timer_ = 0;
   uint64_t timer_period_ = 0;
-  bool started_ = false;
   std::vector<uint16_t> garp_pending_;  // ports still to announce (link not up yet)
   uint64_t next_link_check_ = 0;
 

@@ -31,7 +31,6 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   ctx.arp.pending_max = cfg.arp.pending_max;
   ctx.arp.max_entries = cfg.arp.max_entries;
   ctx.arp.pending_total_max = cfg.arp.pending_total_max;
-  ctx.static_arp = cfg.arp.statics;
 
   if (!opt.trace_path.empty()) {
     FILE* f = opt.trace_path == "-" ? fdopen(dup(1), "w") : std::fopen(opt.trace_path.c_str(), "w");
@@ -48,10 +47,14 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   if (lcores.empty()) lcores.push_back(rte_get_main_lcore());
   uint16_t workers = static_cast<uint16_t>(lcores.size());
 
-  uint16_t nb_ports = rte_eth_dev_count_avail();
-  if (cfg.ports.size() > nb_ports)
-    return Error{"$.ports[" + std::to_string(nb_ports) + "]: configured, but DPDK probed only " +
-                 std::to_string(nb_ports) + " port(s); add a --vdev or allow a device"};
+  // Probed ports in id order (ids may be sparse); $.ports[i] configures probed[i].
+  std::vector<uint16_t> probed;
+  for (uint16_t p = static_cast<uint16_t>(rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER)); p < RTE_MAX_ETHPORTS;
+       p = static_cast<uint16_t>(rte_eth_find_next_owned_by(static_cast<uint16_t>(p + 1), RTE_ETH_DEV_NO_OWNER)))
+    probed.push_back(p);
+  if (cfg.ports.size() > probed.size())
+    return Error{"$.ports[" + std::to_string(probed.size()) + "]: configured, but DPDK probed only " +
+                 std::to_string(probed.size()) + " port(s); add a --vdev or allow a device"};
 
   // Mempools: one per NUMA socket that holds a configured port or an engine,
   // each sized for the rings of the ports on it and the caches of its lcores.
@@ -63,15 +66,11 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     int sock = rte_eth_dev_socket_id(port);
     return sock < 0 ? static_cast<int>(rte_socket_id()) : sock;
   };
-  std::vector<uint16_t> probed;
-  for (uint16_t p = static_cast<uint16_t>(rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER)); p < RTE_MAX_ETHPORTS;
-       p = static_cast<uint16_t>(rte_eth_find_next_owned_by(static_cast<uint16_t>(p + 1), RTE_ETH_DEV_NO_OWNER)))
-    probed.push_back(p);
   ctx.pools.assign(RTE_MAX_NUMA_NODES, nullptr);
   for (unsigned sock = 0; sock < RTE_MAX_NUMA_NODES; ++sock) {
     std::vector<PortConfig> here;
     uint16_t max_q = 0;
-    for (size_t k = 0; k < cfg.ports.size() && k < probed.size(); ++k) {
+    for (size_t k = 0; k < cfg.ports.size(); ++k) {
       if (socket_of_port(probed[k]) != static_cast<int>(sock)) continue;
       here.push_back(cfg.ports[k]);
       max_q = std::max<uint16_t>(max_q, cfg.ports[k].queues.value_or(workers));
@@ -90,42 +89,25 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   }
 
   ctx.ports.resize(RTE_MAX_ETHPORTS);  // indexed by port id, which may be sparse
-  size_t i = 0;
-  for (uint16_t port_id = rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER); port_id < RTE_MAX_ETHPORTS;
-       port_id = rte_eth_find_next_owned_by(static_cast<uint16_t>(port_id + 1), RTE_ETH_DEV_NO_OWNER)) {
-    if (i >= cfg.ports.size()) {
-      std::fprintf(stderr, "dpdk-stack: warning: port %u has no entry in $.ports and stays down\n", port_id);
-      continue;
-    }
+  for (size_t i = cfg.ports.size(); i < probed.size(); ++i)
+    std::fprintf(stderr, "dpdk-stack: warning: port %u has no entry in $.ports and stays down\n", probed[i]);
+  for (size_t i = 0; i < cfg.ports.size(); ++i) {
     const auto& pc = cfg.ports[i];
+    uint16_t port_id = probed[i];
+    std::string at = "$.ports[" + std::to_string(i) + "]";
     uint16_t q = pc.queues.value_or(workers);
     if (q > workers)
-      return Error{"$.ports[" + std::to_string(i) + "].queues: " + std::to_string(q) + " queues but only " +
-                   std::to_string(workers) + " worker lcore(s); give EAL more lcores with -l"};
-    // Limits only the PMD knows are config errors too: name the path.
-    rte_eth_dev_info dev{};
-    if (rte_eth_dev_info_get(port_id, &dev) == 0) {
-      std::string at = "$.ports[" + std::to_string(i) + "]";
-      if (pc.mtu < dev.min_mtu || pc.mtu > max_usable_mtu(dev))
-        return Error{at + ".mtu: expected " + std::to_string(std::max<uint32_t>(68, dev.min_mtu)) + ".." +
-                     std::to_string(max_usable_mtu(dev)) +
-                     " for this port (" + dev.driver_name + "), got " + std::to_string(pc.mtu)};
-      if (q > dev.max_rx_queues || q > dev.max_tx_queues)
-        return Error{at + ".queues: this port (" + std::string(dev.driver_name) + ") offers at most " +
-                     std::to_string(std::min(dev.max_rx_queues, dev.max_tx_queues)) + " queues, got " +
-                     std::to_string(q) + (pc.queues ? "" : " (one per worker lcore)")};
-    }
-    auto info = setup_port(port_id, pc, q, ctx.pool_for(socket_of_port(port_id)));
+      return Error{at + ".queues: " + std::to_string(q) + " queues but only " + std::to_string(workers) +
+                   " worker lcore(s); give EAL more lcores with -l"};
+    auto info = setup_port(port_id, pc, at, q, ctx.pool_for(socket_of_port(port_id)));
     if (!info) {
       shutdown_port(port_id);  // release what a half-done setup holds (rx rings) before the pool goes
       return info.error();
     }
     ctx.ports[port_id] = *info;
     s->configured_ports_.push_back(port_id);
-    ++i;
   }
   // Static entries name ports by their index in $.ports; engines use port ids.
-  ctx.static_arp.clear();
   for (size_t k = 0; k < cfg.arp.statics.size(); ++k) {
     auto st = cfg.arp.statics[k];
     if (st.port >= s->configured_ports_.size())

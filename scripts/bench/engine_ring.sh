@@ -12,7 +12,6 @@ scripts/build >/dev/null
 mkdir -p bench-results
 OUT=bench-results/engine_ring-$(date -u +%Y%m%dT%H%M%SZ).json
 timeout 300 taskset -c 1 build/tests/bench-engine-ring "$PACKETS" "$ROUNDS" >"$OUT"
-rm -rf /var/run/dpdk/dstbench
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

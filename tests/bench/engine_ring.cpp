@@ -11,55 +11,36 @@
 //
 // Usage: bench-engine-ring [packets] [rounds]   prints one JSON line per result.
 #include <rte_cycles.h>
-#include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <string>
 #include <vector>
 
-#include "config/config.hpp"
-#include "runtime/stack.hpp"
-#include "wire/arp.hpp"
-#include "wire/ethernet.hpp"
-#include "wire/icmp.hpp"
-#include "wire/ipv4.hpp"
+#include "../support/ring_stack.hpp"
 
 using namespace dpdkstack;
-using namespace dpdkstack::wire;
+using namespace dpdkstack::ringtest;
 
 namespace {
 
-const MacAddr kStackMac{{0x02, 0, 0, 0, 0, 0x01}};
-const MacAddr kPeerMac{{0x02, 0, 0, 0, 0, 0x02}};
-const Ipv4Addr kStackIp = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(10, 0, 0, 2);
 constexpr uint16_t kBurst = 32;
 
 void fill_echo(rte_mbuf* m, size_t data_len) {
   rte_pktmbuf_reset(m);
   auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(42 + data_len)));
   if (p == nullptr) std::abort();  // data room is 2 KB: cannot happen
-  EthernetRepr{kStackMac, kPeerMac, ethertype::kIpv4}.emit(p);
-  std::memset(p + 42, 0xab, data_len);
-  IcmpEchoRepr{true, 1, 1}.emit(p + 34, data_len);
-  Ipv4Repr{kPeerIp, kStackIp, ipproto::kIcmp, 64, 0, 1, false, static_cast<uint16_t>(8 + data_len)}.emit(p + 14, true);
+  write_echo_request(p, 1, data_len);
 }
 
 void fill_arp(rte_mbuf* m) {
   rte_pktmbuf_reset(m);
   auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, 42));
   if (p == nullptr) std::abort();
-  EthernetRepr{MacAddr::broadcast(), kPeerMac, ethertype::kArp}.emit(p);
-  ArpRepr{ArpOp::kRequest, kPeerMac, kPeerIp, MacAddr{}, kStackIp}.emit(p + 14);
+  write_arp_request(p);
 }
 
 struct Result {
@@ -93,9 +74,8 @@ Result run(rte_ring* rx, rte_ring* tx, rte_mempool* pool, unsigned total, unsign
   }
   // Drain what is still in flight.
   for (int i = 0; i < 1000 && rte_ring_count(rx) + rte_ring_count(tx) < inflight; ++i) step();
-  void* m = nullptr;
-  while (rte_ring_dequeue(rx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-  while (rte_ring_dequeue(tx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+  RingStack::free_ring(rx);
+  RingStack::free_ring(tx);
   double cpp = static_cast<double>(cycles) / done;
   return {cpp, static_cast<double>(rte_get_tsc_hz()) / cpp / 1e6};
 }
@@ -105,36 +85,24 @@ Result run(rte_ring* rx, rte_ring* tx, rte_mempool* pool, unsigned total, unsign
 int main(int argc, char** argv) {
   unsigned total = argc > 1 ? static_cast<unsigned>(std::atoi(argv[1])) : 2000000;
   int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
-  const char* eal[] = {"bench-engine-ring", "-l", "0", "--no-pci", "--no-huge", "-m", "256", "--no-shconf",
-                       "--no-telemetry", "--log-level", "lib.*:error", "--file-prefix", "dstbench"};
-  if (rte_eal_init(static_cast<int>(sizeof eal / sizeof eal[0]), const_cast<char**>(eal)) < 0) return 1;
-  rte_ring* rx = rte_ring_create("bench_rx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  rte_ring* tx = rte_ring_create("bench_tx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  int port = rte_eth_from_rings("net_ring_bench", &rx, 1, &tx, 1, SOCKET_ID_ANY);
-  if (port < 0) return 1;
-  auto cfg = parse_config(R"({"ports": [{"address": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "rx_desc": 64, "tx_desc": 64}],
-                              "arp": {"static": [{"port": 0, "ip": "10.0.0.2", "mac": "02:00:00:00:00:02"}]}})");
-  auto stack = Stack::create(*cfg, {});
-  if (!stack) {
-    std::fprintf(stderr, "%s\n", stack.error().message.c_str());
-    return 1;
-  }
-  Engine& engine = *(*stack)->engines()[0];
-  rte_mempool* pool = (*stack)->pools()[0];
-  for (int i = 0; i < 100; ++i) engine.poll_once();  // gratuitous ARP out
-  void* m = nullptr;
-  while (rte_ring_dequeue(tx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+  auto ring = RingStack::start("dstbench");
+  if (!ring) return 1;
+  rte_ring* rx = ring->rx();
+  rte_ring* tx = ring->tx();
+  uint16_t port = ring->port();
+  Engine& engine = ring->engine();
+  rte_mempool* pool = ring->pool();
 
   auto bare = [&] {  // the ceiling: l2fwd with a MAC swap
     rte_mbuf* pkts[kBurst];
-    uint16_t n = rte_eth_rx_burst(static_cast<uint16_t>(port), 0, pkts, kBurst);
+    uint16_t n = rte_eth_rx_burst(port, 0, pkts, kBurst);
     for (uint16_t i = 0; i < n; ++i) {
       auto* p = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr*);
       rte_ether_addr t = p->dst_addr;
       p->dst_addr = p->src_addr;
       p->src_addr = t;
     }
-    uint16_t sent = rte_eth_tx_burst(static_cast<uint16_t>(port), 0, pkts, n);
+    uint16_t sent = rte_eth_tx_burst(port, 0, pkts, n);
     for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
   };
   auto stack_step = [&] { engine.poll_once(); };
@@ -164,12 +132,6 @@ int main(int argc, char** argv) {
                 "\"rounds\": %d, \"tsc_hz\": %.0f}\n",
                 c.name, s, b, hz / s / 1e6, hz / b / 1e6, s / b, rounds, hz);
   }
-  unsigned in_use = rte_mempool_in_use_count(pool);
-  (*stack)->shutdown();
-  std::fprintf(stderr, "mbufs in use before shutdown (rx ring fill): %u\n", in_use);
-  stack->reset();
-  std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
-  rmdir(runtime_dir.c_str());  // leave no /var/run/dpdk/<prefix> behind
+  std::fprintf(stderr, "mbufs in use after shutdown: %u\n", ring->stop());
   return 0;
 }

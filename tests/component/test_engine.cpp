@@ -8,24 +8,17 @@
 // after the ARP replica gives up, the mempool's in-use count is where it
 // started and every received packet was either sent or counted as a drop.
 #include <gtest/gtest.h>
-#include <rte_eal.h>
-#include <rte_eth_ring.h>
-#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <thread>
-#include <string>
 #include <vector>
 
-#include "config/config.hpp"
-#include "runtime/stack.hpp"
+#include "../support/ring_stack.hpp"
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
@@ -36,17 +29,14 @@ namespace {
 
 using namespace wire;
 
-rte_ring* g_rx = nullptr;  // frames for the stack
-rte_ring* g_tx = nullptr;  // frames from the stack
-std::unique_ptr<Stack> g_stack;
+std::unique_ptr<ringtest::RingStack> g_ring;
+using ringtest::kPeerIp;
+using ringtest::kPeerMac;
+using ringtest::kStackIp;
+using ringtest::kStackMac;
 
-const MacAddr kStackMac{{0x02, 0, 0, 0, 0, 0x01}};
-const MacAddr kPeerMac{{0x02, 0, 0, 0, 0, 0x02}};
-const Ipv4Addr kStackIp = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(10, 0, 0, 2);
-
-Engine& engine() { return *g_stack->engines()[0]; }
-rte_mempool* pool() { return g_stack->pools()[0]; }
+Engine& engine() { return g_ring->engine(); }
+rte_mempool* pool() { return g_ring->pool(); }
 
 rte_mbuf* frame(const std::vector<uint8_t>& bytes) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool());
@@ -61,19 +51,14 @@ rte_mbuf* frame(const std::vector<uint8_t>& bytes) {
 }
 
 std::vector<uint8_t> echo_request(uint16_t seq, size_t data_len, Ipv4Addr src = kPeerIp) {
-  std::vector<uint8_t> f(14 + 20 + 8 + data_len);
-  EthernetRepr{kStackMac, kPeerMac, ethertype::kIpv4}.emit(f.data());
-  for (size_t i = 0; i < data_len; ++i) f[42 + i] = static_cast<uint8_t>(i * 7 + seq);
-  IcmpEchoRepr{true, 0x1234, seq}.emit(f.data() + 34, data_len);
-  Ipv4Repr ip{src, kStackIp, ipproto::kIcmp, 64, 0, seq, false, static_cast<uint16_t>(8 + data_len)};
-  ip.emit(f.data() + 14, true);
+  std::vector<uint8_t> f(42 + data_len);
+  ringtest::write_echo_request(f.data(), seq, data_len, src);
   return f;
 }
 
 std::vector<uint8_t> arp_request(Ipv4Addr sender, Ipv4Addr target) {
-  std::vector<uint8_t> f(14 + 28);
-  EthernetRepr{MacAddr::broadcast(), kPeerMac, ethertype::kArp}.emit(f.data());
-  ArpRepr{ArpOp::kRequest, kPeerMac, sender, MacAddr{}, target}.emit(f.data() + 14);
+  std::vector<uint8_t> f(42);
+  ringtest::write_arp_request(f.data(), sender, target);
   return f;
 }
 
@@ -83,11 +68,11 @@ std::vector<rte_mbuf*> exchange(const std::vector<std::vector<uint8_t>>& frames)
   for (const auto& f : frames) {
     rte_mbuf* m = frame(f);
     EXPECT_NE(m, nullptr);
-    EXPECT_EQ(rte_ring_enqueue(g_rx, m), 0);
+    EXPECT_EQ(rte_ring_enqueue(g_ring->rx(), m), 0);
   }
   for (int i = 0; i < 4; ++i) engine().poll_once();
-  std::vector<rte_mbuf*> out(rte_ring_count(g_tx));
-  unsigned n = rte_ring_dequeue_burst(g_tx, reinterpret_cast<void**>(out.data()), static_cast<unsigned>(out.size()), nullptr);
+  std::vector<rte_mbuf*> out(rte_ring_count(g_ring->tx()));
+  unsigned n = rte_ring_dequeue_burst(g_ring->tx(), reinterpret_cast<void**>(out.data()), static_cast<unsigned>(out.size()), nullptr);
   out.resize(n);
   return out;
 }
@@ -216,53 +201,16 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  const char* eal[] = {"component-tests", "-l", "0", "--no-pci", "--no-huge", "-m", "256", "--no-shconf",
-                       "--no-telemetry", "--log-level", "lib.*:error", "--file-prefix", "dstcomp"};
-  if (rte_eal_init(static_cast<int>(sizeof eal / sizeof eal[0]), const_cast<char**>(eal)) < 0) {
-    std::fprintf(stderr, "EAL init failed\n");
-    return 1;
-  }
   using namespace dpdkstack;
-  g_rx = rte_ring_create("comp_rx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  g_tx = rte_ring_create("comp_tx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  if (g_rx == nullptr || g_tx == nullptr || rte_eth_from_rings("net_ring_comp", &g_rx, 1, &g_tx, 1, SOCKET_ID_ANY) < 0) {
-    std::fprintf(stderr, "cannot create the ring port\n");
-    return 1;
-  }
-  auto cfg = parse_config(R"({"ports": [{"address": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "rx_desc": 64, "tx_desc": 64}],
-                              "arp": {"retry_interval_ms": 10, "max_requests": 2,
-                                      "static": [{"port": 0, "ip": "10.0.0.2", "mac": "02:00:00:00:00:02"}]}})");
-  if (!cfg) {
-    std::fprintf(stderr, "config: %s\n", cfg.error().message.c_str());
-    return 1;
-  }
-  auto stack = Stack::create(*cfg, {});
-  if (!stack) {
-    std::fprintf(stderr, "stack: %s\n", stack.error().message.c_str());
-    return 1;
-  }
-  g_stack = std::move(*stack);
-  // The first loop sends the gratuitous ARP; drain it so tests start clean.
-  for (int i = 0; i < 300 && rte_ring_count(g_tx) == 0; ++i) {
-    g_stack->engines()[0]->poll_once();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  void* m = nullptr;
-  while (rte_ring_dequeue(g_tx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+  // Fast ARP give-up, so the fuzz can wait for unresolvable next hops.
+  g_ring = ringtest::RingStack::start("dstcomp", R"("retry_interval_ms": 10, "max_requests": 2)");
+  if (!g_ring) return 1;
   int rc = RUN_ALL_TESTS();
-  auto pools = g_stack->pools();
-  g_stack->shutdown();
-  while (rte_ring_dequeue(g_tx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-  while (rte_ring_dequeue(g_rx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-  unsigned in_use = 0;
-  for (auto* p : pools) in_use += rte_mempool_in_use_count(p);
+  unsigned in_use = g_ring->stop();
+  g_ring.reset();
   if (in_use != 0) {
     std::fprintf(stderr, "component-tests: %u mbufs in use after shutdown\n", in_use);
     rc = 1;
   }
-  g_stack.reset();
-  std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
-  rmdir(runtime_dir.c_str());  // leave no /var/run/dpdk/<prefix> behind
   return rc;
 }
