@@ -48,7 +48,7 @@ void usage(FILE* out) {
                "  --in-memory | --no-huge -m MB   memory; unless --no-huge, --in-memory or\n"
                "                         --legacy-mem is given, dpdk-stack adds --in-memory when\n"
                "                         256 MB of hugepages are free (no hugepage files are\n"
-               "                         left behind) and otherwise --no-huge [-m 256]\n"
+               "                         left behind) and otherwise --no-huge [-m 512]\n"
                "                         --no-shconf, with a warning\n"
                "\n"
                "Application options:\n"
@@ -136,11 +136,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "dpdk-stack: warning: fewer than 256 MB of free hugepages (or no hugetlbfs mount): "
                    "running with --no-huge%s --no-shconf\n",
-                   sized ? "" : " -m 256");
+                   sized ? "" : " -m 512");
       eal_args.push_back("--no-huge");
       if (!sized) {
         eal_args.push_back("-m");
-        eal_args.push_back("256");
+        eal_args.push_back("512");
       }
       eal_args.push_back("--no-shconf");
     }
@@ -231,8 +231,9 @@ int main(int argc, char** argv) {
   auto& s = **stack;
   for (const auto& p : s.context().ports) {
     if (p.nb_queues == 0) continue;
-    std::printf("dpdk-stack: port %u (%s, %s): %s mac %s mtu %u queues %u%s\n", p.port_id, p.name.c_str(),
-                p.driver.c_str(), p.address.to_string().c_str(), p.mac.to_string().c_str(), p.mtu, p.nb_queues,
+    std::printf("dpdk-stack: port %u (%s, %s): %s %s mtu %u queues %u%s\n", p.port_id, p.name.c_str(),
+                p.driver.c_str(), p.address.to_string().c_str(),
+                p.l3 ? "L3 (no link layer)" : ("mac " + p.mac.to_string()).c_str(), p.mtu, p.nb_queues,
                 p.rss ? " rss" : "");
   }
   std::printf("dpdk-stack: %zu engine(s) on lcore(s)", s.engines().size());

@@ -1,10 +1,13 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace dpdkstack {
 
@@ -63,6 +66,12 @@ class Checker {
     return true;
   }
 
+  bool boolean(const json& j, const std::string& path, bool& out) {
+    if (!j.is_boolean()) return fail(path, "expected true or false, got " + type_name(j));
+    out = j.get<bool>();
+    return true;
+  }
+
   bool string(const json& j, const std::string& path, std::string& out) {
     if (!j.is_string()) return fail(path, "expected a string, got " + type_name(j));
     out = j.get<std::string>();
@@ -78,6 +87,20 @@ class Checker {
     if (p->addr.is_multicast() || p->addr.is_broadcast() || p->addr.is_unspecified() ||
         p->addr == p->network() || p->addr == p->directed_broadcast())
       return fail(path, "expected a unicast host address inside its prefix, got \"" + s + "\"");
+    out = *p;
+    return true;
+  }
+
+  // A route's destination: "a.b.c.d/len", len 0..32, host bits zero.
+  bool network(const json& j, const std::string& path, Ipv4Prefix& out) {
+    std::string s;
+    if (!string(j, path, s)) return false;
+    auto p = Ipv4Prefix::parse(s);
+    if (!p)
+      return fail(path, "expected a network prefix with length 0..32 like \"10.2.0.0/16\", got \"" + s + "\"");
+    if (p->addr != p->network())
+      return fail(path, "expected a network prefix with host bits zero, e.g. " +
+                            Ipv4Prefix{p->network(), p->len}.to_string() + ", got \"" + s + "\"");
     out = *p;
     return true;
   }
@@ -163,6 +186,155 @@ bool parse_arp(Checker& c, const json& j, const std::string& path, size_t nports
   return true;
 }
 
+std::string port_path(size_t k) { return "$.ports[" + std::to_string(k) + "]"; }
+
+bool same_prefix(Ipv4Prefix a, Ipv4Prefix b) { return a.addr == b.addr && a.len == b.len; }
+
+// The network a port is attached to: its connected route.
+Ipv4Prefix connected_network(const PortConfig& p) { return Ipv4Prefix{p.address.network(), p.address.len}; }
+
+// Index of the earlier route with each prefix, keyed by address and length,
+// so that a long route list is checked for duplicates in n log n.
+using PrefixIndex = std::map<std::pair<uint32_t, uint8_t>, size_t>;
+
+bool parse_route(Checker& c, const json& j, const std::string& path, const std::vector<PortConfig>& ports,
+                 const PrefixIndex& earlier, RouteConfig& r) {
+  if (!c.object(j, path, {"prefix", "via", "port"})) return false;
+  if (!j.contains("prefix"))
+    return c.fail(path + ".prefix", "required key missing (expected a network prefix like \"10.2.0.0/16\")");
+  if (!c.network(j["prefix"], path + ".prefix", r.prefix)) return false;
+  for (size_t k = 0; k < ports.size(); ++k)
+    if (same_prefix(connected_network(ports[k]), r.prefix))
+      return c.fail(path + ".prefix", "expected a prefix not already routed, got \"" + r.prefix.to_string() +
+                                          "\", the connected network of " + port_path(k));
+  if (auto it = earlier.find({r.prefix.addr.v, r.prefix.len}); it != earlier.end())
+    return c.fail(path + ".prefix", "expected a prefix not already routed, got \"" + r.prefix.to_string() +
+                                        "\", already routed by $.routes[" + std::to_string(it->second) + "]");
+
+  const bool has_via = j.contains("via");
+  const bool has_port = j.contains("port");
+  if (has_via && !c.address(j["via"], path + ".via", r.via)) return false;
+  if (has_port && !c.integer(j["port"], path + ".port", 0, static_cast<int64_t>(ports.size()) - 1, r.port))
+    return false;
+  if (!has_via && !has_port)
+    return c.fail(path, "expected \"via\" (a gateway), \"port\" (an on-link route) or both, got neither");
+  if (r.via.is_unspecified()) {  // on-link: the destination itself is the next hop
+    if (!has_port)
+      return c.fail(path + ".port", "required key missing (an on-link route, via 0.0.0.0, needs a port)");
+    return true;
+  }
+
+  const std::string via_text = "\"" + r.via.to_string() + "\"";
+  if (r.via.is_broadcast() || r.via.is_multicast() || r.via.is_loopback())
+    return c.fail(path + ".via", "expected a unicast gateway address, got " + via_text);
+  for (size_t k = 0; k < ports.size(); ++k)
+    if (ports[k].address.addr == r.via)
+      return c.fail(path + ".via",
+                    "expected a neighbour's address, got " + via_text + ", the address of " + port_path(k));
+  if (!has_port) {
+    std::vector<size_t> inside;
+    for (size_t k = 0; k < ports.size(); ++k)
+      if (ports[k].address.contains(r.via)) inside.push_back(k);
+    if (inside.empty()) {
+      std::string nets;
+      for (const auto& p : ports) nets += (nets.empty() ? "" : ", ") + connected_network(p).to_string();
+      return c.fail(path + ".via", "expected a gateway inside the network of a port (" + nets + "), got " +
+                                       via_text);
+    }
+    if (inside.size() > 1)
+      return c.fail(path + ".via", "expected a gateway inside the network of exactly one port, got " + via_text +
+                                       ", inside those of " + port_path(inside[0]) + " and " +
+                                       port_path(inside[1]) + " (give \"port\" to choose)");
+    r.port = static_cast<uint16_t>(inside[0]);
+  }
+  const Ipv4Prefix net = ports[r.port].address;
+  if (!net.contains(r.via) || r.via == net.network() || r.via == net.directed_broadcast())
+    return c.fail(path + ".via", "expected a unicast host address inside the network of " + port_path(r.port) +
+                                     " (" + connected_network(ports[r.port]).to_string() + "), got " + via_text);
+  return true;
+}
+
+bool parse_routes(Checker& c, const json& j, const std::string& path, const std::vector<PortConfig>& ports,
+                  std::vector<RouteConfig>& routes) {
+  if (!j.is_array()) return c.fail(path, "expected an array of routes, got " + type_name(j));
+  PrefixIndex seen;
+  for (size_t i = 0; i < j.size(); ++i) {
+    RouteConfig r;
+    if (!parse_route(c, j[i], path + "[" + std::to_string(i) + "]", ports, seen, r)) return false;
+    seen.emplace(std::make_pair(r.prefix.addr.v, r.prefix.len), i);
+    routes.push_back(r);
+  }
+  return true;
+}
+
+bool parse_ip(Checker& c, const json& j, const std::string& path, IpConfig& ip) {
+  if (!c.object(j, path, {"forwarding", "default_ttl", "max_routes", "reassembly", "pmtu"})) return false;
+  if (j.contains("forwarding") && !c.boolean(j["forwarding"], path + ".forwarding", ip.forwarding)) return false;
+  if (j.contains("default_ttl") && !c.integer(j["default_ttl"], path + ".default_ttl", 1, 255, ip.default_ttl))
+    return false;
+  if (j.contains("max_routes") && !c.integer(j["max_routes"], path + ".max_routes", 16, 1 << 20, ip.max_routes))
+    return false;
+  if (j.contains("reassembly")) {
+    const auto& r = j["reassembly"];
+    const std::string p = path + ".reassembly";
+    if (!c.object(r, p, {"timeout_ms", "max_flows", "max_fragments", "max_total_fragments"})) return false;
+    if (r.contains("timeout_ms") &&
+        !c.integer(r["timeout_ms"], p + ".timeout_ms", 100, 600000, ip.reassembly_timeout_ms))
+      return false;
+    if (r.contains("max_flows") && !c.integer(r["max_flows"], p + ".max_flows", 1, 65536, ip.reassembly_max_flows))
+      return false;
+    if (r.contains("max_fragments") &&
+        !c.integer(r["max_fragments"], p + ".max_fragments", 2, 1024, ip.reassembly_max_fragments))
+      return false;
+    if (r.contains("max_total_fragments") &&
+        !c.integer(r["max_total_fragments"], p + ".max_total_fragments", 16, 1 << 20,
+                   ip.reassembly_max_total_fragments))
+      return false;
+  }
+  if (j.contains("pmtu")) {
+    const auto& m = j["pmtu"];
+    const std::string p = path + ".pmtu";
+    if (!c.object(m, p, {"timeout_s", "max_entries"})) return false;
+    if (m.contains("timeout_s") && !c.integer(m["timeout_s"], p + ".timeout_s", 10, 86400, ip.pmtu_timeout_s))
+      return false;
+    if (m.contains("max_entries") &&
+        !c.integer(m["max_entries"], p + ".max_entries", 16, 1 << 20, ip.pmtu_max_entries))
+      return false;
+  }
+  return true;
+}
+
+bool parse_icmp(Checker& c, const json& j, const std::string& path, IcmpConfig& icmp) {
+  if (!c.object(j, path, {"error_rate", "error_burst"})) return false;
+  if (j.contains("error_rate") &&
+      !c.integer(j["error_rate"], path + ".error_rate", 0, 1000000, icmp.error_rate))
+    return false;
+  if (j.contains("error_burst") &&
+      !c.integer(j["error_burst"], path + ".error_burst", 1, 1000000, icmp.error_burst))
+    return false;
+  return true;
+}
+
+// Connected routes (one per distinct port network; two ports on one network
+// share it) plus static routes must fit the per-lcore table.
+bool check_route_count(Checker& c, const Config& cfg) {
+  std::vector<Ipv4Prefix> nets;
+  for (const auto& p : cfg.ports) {
+    const Ipv4Prefix n = connected_network(p);
+    if (std::none_of(nets.begin(), nets.end(), [&](Ipv4Prefix m) { return same_prefix(m, n); })) nets.push_back(n);
+  }
+  const size_t total = nets.size() + cfg.routes.size();
+  if (total <= cfg.ip.max_routes) return true;
+  if (nets.size() <= cfg.ip.max_routes)  // the static routes are what does not fit
+    return c.fail("$.routes", "expected at most " + std::to_string(cfg.ip.max_routes - nets.size()) +
+                                  " routes ($.ip.max_routes " + std::to_string(cfg.ip.max_routes) + " minus " +
+                                  std::to_string(nets.size()) + " connected), got " +
+                                  std::to_string(cfg.routes.size()));
+  return c.fail("$.ip.max_routes", "expected at least " + std::to_string(nets.size()) +
+                                       " (one route per connected network of the ports), got " +
+                                       std::to_string(cfg.ip.max_routes));
+}
+
 }  // namespace
 
 uint32_t log_level_value(std::string_view name) {
@@ -188,7 +360,7 @@ Result<Config> parse_config(std::string_view text) {
   }
   Checker c;
   Config cfg;
-  if (!c.object(root, "$", {"ports", "arp", "logging"})) return *c.err;
+  if (!c.object(root, "$", {"ports", "routes", "ip", "icmp", "arp", "logging"})) return *c.err;
   if (!root.contains("ports")) return Error{"$.ports: required key missing (expected an array of ports)"};
   const auto& ports = root["ports"];
   if (!ports.is_array() || ports.empty())
@@ -206,6 +378,10 @@ Result<Config> parse_config(std::string_view text) {
         return Error{"$.ports[" + std::to_string(i) + "].address: address " +
                      cfg.ports[i].address.addr.to_string() + " already used by $.ports[" +
                      std::to_string(k) + "]"};
+  if (root.contains("ip") && !parse_ip(c, root["ip"], "$.ip", cfg.ip)) return *c.err;
+  if (root.contains("icmp") && !parse_icmp(c, root["icmp"], "$.icmp", cfg.icmp)) return *c.err;
+  if (root.contains("routes") && !parse_routes(c, root["routes"], "$.routes", cfg.ports, cfg.routes)) return *c.err;
+  if (!check_route_count(c, cfg)) return *c.err;
   if (root.contains("arp") && !parse_arp(c, root["arp"], "$.arp", cfg.ports.size(), cfg.arp)) return *c.err;
   if (root.contains("logging")) {
     const auto& l = root["logging"];

@@ -6,6 +6,12 @@
 // keys, wrong types and out-of-range values are all errors; every key and
 // its default is listed in docs/CONFIG.md. The app exits with status 2 on
 // any such error.
+//
+// Routes are checked against the ports here, so that the engine can install
+// them without failing: each has a network prefix (host bits zero) that is
+// neither another route's nor a port's connected network, a gateway inside
+// the network of the port it leaves by (resolved from the gateway when the
+// entry gives no port), and connected plus static routes fit ip.max_routes.
 #pragma once
 
 #include <cstdint>
@@ -44,12 +50,40 @@ struct ArpConfig {
   std::vector<StaticArpConfig> statics;
 };
 
+// A static route. Connected routes (one per port's network) are implied by
+// `ports` and never listed here.
+struct RouteConfig {
+  Ipv4Prefix prefix;      // network; host bits zero (0.0.0.0/0: default route)
+  Ipv4Addr via;           // gateway; 0.0.0.0 = on-link (device route)
+  uint16_t port = 0;      // index into Config::ports (always resolved by the parser)
+};
+
+struct IpConfig {
+  bool forwarding = true;
+  uint8_t default_ttl = 64;
+  uint32_t max_routes = 1024;                      // connected + static, per lcore
+  uint32_t reassembly_timeout_ms = 30000;
+  uint32_t reassembly_max_flows = 1024;
+  uint32_t reassembly_max_fragments = 128;         // per datagram
+  uint32_t reassembly_max_total_fragments = 8192;  // per lcore
+  uint32_t pmtu_timeout_s = 600;
+  uint32_t pmtu_max_entries = 1024;
+};
+
+struct IcmpConfig {
+  uint32_t error_rate = 1000;  // ICMP errors per second per lcore (token bucket refill); 0 = never rate limited
+  uint32_t error_burst = 50;   // bucket depth
+};
+
 struct LoggingConfig {
   std::string level = "info";  // emerg alert crit error warning notice info debug
 };
 
 struct Config {
   std::vector<PortConfig> ports;
+  std::vector<RouteConfig> routes;
+  IpConfig ip;
+  IcmpConfig icmp;
   ArpConfig arp;
   LoggingConfig logging;
 };

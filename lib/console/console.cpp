@@ -17,6 +17,10 @@
 #include "console/commands.h"
 #include "runtime/stack.hpp"
 
+#include <chrono>
+#include <memory>
+#include <thread>
+
 namespace dpdkstack {
 
 namespace {
@@ -82,6 +86,11 @@ std::string Console::help() {
          "  show lcores                  engines: loops/s, busy share, packets, cycles/packet\n"
          "  show drops                   dropped packets by reason, all engines summed\n"
          "  show mempool                 mbufs in use and available\n"
+         "  show route                   the routing table (connected and static routes)\n"
+         "  route add <prefix> via <gw> [port <id>]   add a static route (or: route add <prefix> port <id>)\n"
+         "  route del <prefix>           delete a static route\n"
+         "  show ip                      IP counters, forwarding per port, reassembly, path MTUs, ICMP errors\n"
+         "  ping <ip> [count] [size]     ICMP echo from the stack (default 3 x 56 bytes), 1 s timeout each\n"
          "  help                         this text\n"
          "  quit                         stop the stack (final stats are printed)\n";
 }
@@ -105,6 +114,8 @@ std::string Console::execute(std::string_view line, bool& quit) {
     if (w[1] == "lcores" && w.size() == 2) return lcores();
     if (w[1] == "drops" && w.size() == 2) return drops();
     if (w[1] == "mempool" && w.size() == 2) return mempool();
+    if (w[1] == "route" && w.size() == 2) return route_table();
+    if (w[1] == "ip" && w.size() == 2) return ip_state();
     if (w[1] == "port" && w.size() == 4) {
       std::vector<uint16_t> ports;
       if (w[3] == "all") {
@@ -125,6 +136,8 @@ std::string Console::execute(std::string_view line, bool& quit) {
       return out;
     }
   }
+  if (w[0] == "route") return route_command(w);
+  if (w[0] == "ping") return ping(w);
   if (w[0] == "clear" && w.size() == 4 && w[1] == "port" && w[2] == "stats" && w[3] == "all") {
     std::string out;
     for (const auto& p : stack_.context().ports) {
@@ -138,6 +151,185 @@ std::string Console::execute(std::string_view line, bool& quit) {
     return out;
   }
   return bad();
+}
+
+std::string Console::route_table() {
+  std::string out;
+  appendf(out, "  %-20s %-16s %-6s %s\n", "Destination", "Gateway", "Port", "Kind");
+  for (const auto& r : stack_.routes())
+    appendf(out, "  %-20s %-16s %-6u %s\n", r.prefix.to_string().c_str(),
+            r.gateway.is_unspecified() ? "on-link" : r.gateway.to_string().c_str(), r.port, route_kind_name(r.kind));
+  return out;
+}
+
+// route add <prefix> via <gw> [port <id>] | route add <prefix> port <id> | route del <prefix>
+std::string Console::route_command(const std::vector<std::string>& w) {
+  const char* usage = "Usage: route add <prefix> via <gw> [port <id>] | route add <prefix> port <id> | route del <prefix>\n";
+  if (w.size() < 3) return usage;
+  auto prefix = Ipv4Prefix::parse(w[2]);
+  if (!prefix) return "Invalid prefix '" + w[2] + "': expected a.b.c.d/len\n";
+  if (prefix->addr != prefix->network())
+    return "Invalid prefix '" + w[2] + "': host bits set (did you mean " +
+           Ipv4Prefix{prefix->network(), prefix->len}.to_string() + "?)\n";
+  if (w[1] == "del" && w.size() == 3) {
+    auto st = stack_.route_del(*prefix);
+    return st ? "Route " + prefix->to_string() + " deleted\n" : "route del: " + st.error().message + "\n";
+  }
+  if (w[1] != "add") return usage;
+  Route r{*prefix, 0, Ipv4Addr{}, RouteKind::kStatic};
+  std::optional<uint16_t> port;
+  for (size_t i = 3; i < w.size(); i += 2) {
+    if (i + 1 >= w.size()) return usage;
+    if (w[i] == "via") {
+      auto gw = Ipv4Addr::parse(w[i + 1]);
+      if (!gw) return "Invalid gateway '" + w[i + 1] + "'\n";
+      r.gateway = *gw;
+    } else if (w[i] == "port") {
+      uint16_t id;
+      if (!parse_port_id(w[i + 1], id) || stack_.context().ports[id].nb_queues == 0)
+        return "Invalid port " + w[i + 1] + "\n";
+      port = id;
+    } else {
+      return usage;
+    }
+  }
+  if (r.gateway.is_unspecified() && !port) return usage;
+  if (!port) {  // the port whose subnet holds the gateway
+    for (uint16_t id : stack_.configured_ports())
+      if (stack_.context().ports[id].address.contains(r.gateway)) port = id;
+    if (!port) return "route add: gateway " + r.gateway.to_string() + " is on none of the ports' subnets\n";
+  }
+  r.port = *port;
+  auto st = stack_.route_add(r);
+  return st ? "Route " + prefix->to_string() + " added\n" : "route add: " + st.error().message + "\n";
+}
+
+std::string Console::ip_state() {
+  LcoreCounters sum;
+  for (auto& e : stack_.engines()) {
+    const auto& c = e->counters();
+#define X(name, text) sum.name += c.name;
+    DPDKSTACK_COUNTERS(X)
+#undef X
+    for (size_t p = 0; p < kMaxCountedPorts; ++p) {
+      sum.fwd_rx[p] += c.fwd_rx[p];
+      sum.fwd_tx[p] += c.fwd_tx[p];
+    }
+  }
+  std::string out;
+  const auto& ipc = stack_.context().ip;
+  appendf(out, "  IP: forwarding %s, default TTL %u\n", ipc.forwarding ? "on" : "off", ipc.default_ttl);
+  appendf(out, "  %-26s %" PRIu64 "\n", "ipv4_in", sum.ipv4_in);
+  appendf(out, "  %-26s %" PRIu64 "\n", "ipv4_delivered", sum.ipv4_delivered);
+  appendf(out, "  %-26s %" PRIu64 "\n", "ipv4_forwarded", sum.ipv4_forwarded);
+  appendf(out, "  %-26s %" PRIu64 "\n", "frags_in", sum.frags_in);
+  appendf(out, "  %-26s %" PRIu64 "\n", "reasm_ok", sum.reasm_ok);
+  appendf(out, "  %-26s %" PRIu64 "\n", "frags_out", sum.frags_out);
+  appendf(out, "  %-26s %" PRIu64 "\n", "icmp_errors_sent", sum.icmp_errors_sent);
+  appendf(out, "  %-26s %" PRIu64 "\n", "icmp_errors_in", sum.icmp_errors_in);
+  appendf(out, "  %-26s %" PRIu64 "\n", "icmp_errors_rate_limited", sum.icmp_errors_rate_limited);
+  appendf(out, "  %-26s %" PRIu64 "\n", "loopback_packets", sum.loopback_packets);
+  appendf(out, "  %-26s %" PRIu64 "\n", "steered_out", sum.steered_out);
+  appendf(out, "  %-26s %" PRIu64 "\n", "pmtu_updates", sum.pmtu_updates);
+  appendf(out, "  Forwarded by port:\n  %-6s %-14s %s\n", "Port", "In", "Out");
+  for (uint16_t id : stack_.configured_ports())
+    if (id < kMaxCountedPorts) appendf(out, "  %-6u %-14" PRIu64 " %" PRIu64 "\n", id, sum.fwd_rx[id], sum.fwd_tx[id]);
+  // Per-engine tables, copied on each engine's own lcore.
+  struct Snap {
+    std::vector<std::string> flows, pmtu, errors;
+  };
+  for (auto& e : stack_.engines()) {
+    auto snap = std::make_shared<Snap>();
+    bool ok = e->call([snap](Engine& en) {
+      uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+      en.reassembly().for_each([&](const FragKey& k, size_t frags, size_t bytes, bool first, uint64_t created) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%s -> %s id %u proto %u: %zu fragments, %zu bytes%s, age %" PRIu64 " ms",
+                      k.src.to_string().c_str(), k.dst.to_string().c_str(), k.id, k.protocol, frags, bytes,
+                      first ? "" : ", first missing", now > created ? (now - created) * 1000 / hz : 0);
+        snap->flows.emplace_back(line);
+      });
+      en.pmtu().for_each([&](Ipv4Addr dst, uint16_t mtu, uint64_t expires) {
+        char line[120];
+        std::snprintf(line, sizeof line, "%s mtu %u expires in %" PRIu64 " s", dst.to_string().c_str(), mtu,
+                      expires > now ? (expires - now) / hz : 0);
+        snap->pmtu.emplace_back(line);
+      });
+      for (const auto& er : en.recent_icmp_errors()) {
+        char line[160];
+        std::snprintf(line, sizeof line, "type %u code %u from %s about %s -> %s proto %u%s", er.type, er.code,
+                      er.reporter.to_string().c_str(), er.src.to_string().c_str(), er.dst.to_string().c_str(),
+                      er.protocol, er.next_hop_mtu != 0 ? (" mtu " + std::to_string(er.next_hop_mtu)).c_str() : "");
+        snap->errors.emplace_back(line);
+      }
+    });
+    if (!ok) {
+      appendf(out, "  Engine %u: no answer\n", e->index());
+      continue;
+    }
+    appendf(out, "  Engine %u reassembly (%zu flows):\n", e->index(), snap->flows.size());
+    for (auto& l : snap->flows) appendf(out, "    %s\n", l.c_str());
+    appendf(out, "  Engine %u path MTU cache (%zu):\n", e->index(), snap->pmtu.size());
+    for (auto& l : snap->pmtu) appendf(out, "    %s\n", l.c_str());
+    appendf(out, "  Engine %u recent ICMP errors received (%zu):\n", e->index(), snap->errors.size());
+    for (auto& l : snap->errors) appendf(out, "    %s\n", l.c_str());
+  }
+  return out;
+}
+
+// ping <ip> [count] [size]: echo requests from the stack itself, like
+// ping(8); each waits at most a second for its reply.
+std::string Console::ping(const std::vector<std::string>& w) {
+  const char* usage = "Usage: ping <ip> [count 1..100] [size 0..1472]\n";
+  if (w.size() < 2 || w.size() > 4) return usage;
+  auto dst = Ipv4Addr::parse(w[1]);
+  if (!dst) return "Invalid address '" + w[1] + "'\n";
+  uint16_t count = 3, size = 56;
+  if (w.size() >= 3 && (!parse_number(w[2], count) || count == 0 || count > 100)) return usage;
+  if (w.size() >= 4 && (!parse_number(w[3], size) || size > 1472)) return usage;
+  auto& board = stack_.context().ping;
+  static uint16_t next_ident = 0x4400;
+  uint16_t ident = ++next_ident == 0 ? ++next_ident : next_ident;
+  for (size_t i = 0; i <= count && i < PingBoard::kSlots; ++i) {
+    board.sent_tsc[i].store(0);
+    board.reply_tsc[i].store(0);
+  }
+  board.ident.store(ident);
+  Engine& e = *stack_.engines()[0];
+  uint64_t hz = rte_get_tsc_hz();
+  unsigned received = 0;
+  std::string out;
+  appendf(out, "PING %s %u(%u) bytes of data.\n", dst->to_string().c_str(), size, size + 28u);
+  for (uint16_t seq = 1; seq <= count; ++seq) {
+    auto sent = std::make_shared<std::atomic<int>>(0);
+    board.sent_tsc[seq].store(rte_rdtsc());
+    Ipv4Addr to = *dst;
+    bool called = e.call([sent, to, ident, seq, size](Engine& en) {
+      sent->store(en.send_echo_request(to, ident, seq, size) ? 1 : -1);
+    });
+    if (!called || sent->load() != 1) {
+      appendf(out, "ping: cannot send icmp_seq=%u (no mbuf, or no room for %u bytes)\n", seq, size);
+      continue;
+    }
+    uint64_t start = board.sent_tsc[seq].load();
+    while (board.reply_tsc[seq].load(std::memory_order_acquire) == 0 && rte_rdtsc() - start < hz) {
+      if (stack_.single_lcore()) e.poll_once();  // we run inside its loop: keep it going
+      else std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    uint64_t got = board.reply_tsc[seq].load(std::memory_order_acquire);
+    if (got == 0) {
+      appendf(out, "Request timeout for icmp_seq %u\n", seq);
+      continue;
+    }
+    ++received;
+    double ms = static_cast<double>(got > start ? got - start : 0) * 1000.0 / static_cast<double>(hz);
+    appendf(out, "%u bytes from %s: icmp_seq=%u ttl=%u time=%.3f ms\n", board.reply_bytes[seq].load(),
+            dst->to_string().c_str(), seq, board.reply_ttl[seq].load(), ms);
+  }
+  board.ident.store(0);
+  appendf(out, "--- %s ping statistics ---\n%u transmitted, %u received, %u%% packet loss\n",
+          dst->to_string().c_str(), count, received, (count - received) * 100u / count);
+  return out;
 }
 
 std::string Console::port_stats(uint16_t port) {

@@ -6,12 +6,14 @@
 // shows the same figures. Commands and their output are documented in
 // docs/CONSOLE.md. Nothing here runs on an engine's lcore except in the
 // single-lcore case, where it is called from the engine's loop between
-// bursts and never blocks (input is polled).
+// bursts and never blocks (input is polled); the one command that waits,
+// `ping`, keeps that engine polling while it waits.
 #pragma once
 
 #include <rte_ethdev.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +52,10 @@ class Console {
   std::string lcores();
   std::string drops();
   std::string mempool();
+  std::string route_table();
+  std::string route_command(const std::vector<std::string>& w);
+  std::string ip_state();
+  std::string ping(const std::vector<std::string>& w);
   std::string help();
 
   struct Last {

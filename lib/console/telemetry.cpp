@@ -6,6 +6,7 @@
 //   /dpdkstack/mempool  {in_use, available, size}
 //   /dpdkstack/arp[,E]  ["<ip> <mac> <state> port<N>", ...] of engine E (default 0)
 //   /dpdkstack/counters {rx_packets, tx_packets, arp_in, ...} summed
+//   /dpdkstack/routes   ["10.0.0.0/24 port 0 connected", "10.9.0.0/16 via 10.1.1.2 port 1 static"]
 //
 // Callbacks run on the telemetry thread; they read engine counters racily
 // (see counters.hpp) and take ARP copies through Engine::arp_snapshot.
@@ -50,28 +51,29 @@ int tel_counters(const char*, const char*, rte_tel_data* d) {
   uint64_t drops = 0;
   for (auto& e : g_stack->engines()) {
     const auto& c = e->counters();
-    s.rx_packets += c.rx_packets;
-    s.tx_packets += c.tx_packets;
-    s.arp_in += c.arp_in;
-    s.arp_replies_sent += c.arp_replies_sent;
-    s.arp_replies_in += c.arp_replies_in;
-    s.arp_requests_sent += c.arp_requests_sent;
-    s.ipv4_in += c.ipv4_in;
-    s.icmp_echo_replies += c.icmp_echo_replies;
-    s.mailbox_full += c.mailbox_full;
+#define X(name, text) s.name += c.name;
+    DPDKSTACK_COUNTERS(X)
+#undef X
     drops += c.drop_total();
   }
   rte_tel_data_start_dict(d);
-  rte_tel_data_add_dict_u64(d, "rx_packets", s.rx_packets);
-  rte_tel_data_add_dict_u64(d, "tx_packets", s.tx_packets);
-  rte_tel_data_add_dict_u64(d, "arp_in", s.arp_in);
-  rte_tel_data_add_dict_u64(d, "arp_replies_sent", s.arp_replies_sent);
-  rte_tel_data_add_dict_u64(d, "arp_replies_in", s.arp_replies_in);
-  rte_tel_data_add_dict_u64(d, "arp_requests_sent", s.arp_requests_sent);
-  rte_tel_data_add_dict_u64(d, "ipv4_in", s.ipv4_in);
-  rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s.icmp_echo_replies);
-  rte_tel_data_add_dict_u64(d, "mailbox_full", s.mailbox_full);
+#define X(name, text) rte_tel_data_add_dict_u64(d, #name, s.name);
+  DPDKSTACK_COUNTERS(X)
+#undef X
   rte_tel_data_add_dict_u64(d, "drops_total", drops);
+  return 0;
+}
+
+int tel_routes(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
+  if (g_stack == nullptr) return -1;
+  rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+  for (const auto& r : g_stack->routes()) {
+    std::string line = r.prefix.to_string();
+    if (!r.gateway.is_unspecified()) line += " via " + r.gateway.to_string();
+    line += " port " + std::to_string(r.port) + " " + route_kind_name(r.kind);
+    rte_tel_data_add_array_string(d, line.c_str());
+  }
   return 0;
 }
 
@@ -145,6 +147,7 @@ void register_telemetry(Stack& stack) {
   }
   rte_telemetry_register_cmd("/dpdkstack/drops", tel_drops, "Dropped packets by reason. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/counters", tel_counters, "Packet counters summed over engines. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/routes", tel_routes, "The routing table, one string a route. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/lcores", tel_lcores, "Per-engine loop and packet counters. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/mempool", tel_mempool, "Mbufs in use and available. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/arp", tel_arp, "ARP replica of one engine. Parameter: engine index (default 0)");

@@ -18,7 +18,7 @@ namespace dpdkstack {
 
 #define DPDKSTACK_DROP_REASONS(X)                                                        \
   X(eth_runt, "frame shorter than an Ethernet header")                                   \
-  X(eth_multisegment, "frame spread over several mbufs (not produced at our MTUs)")       \
+  X(eth_multisegment, "received frame spread over several mbufs (not produced at our MTUs)") \
   X(eth_not_for_us, "destination MAC neither ours, broadcast nor a joined group")       \
   X(eth_unknown_type, "EtherType we do not speak")                                       \
   X(arp_truncated, "ARP packet shorter than 28 bytes")                                   \
@@ -27,7 +27,7 @@ namespace dpdkstack {
   X(arp_bad_sender, "ARP sender address broadcast, multicast or our own")                \
   X(arp_not_for_us, "ARP target address not ours (after merge)")                         \
   X(arp_pending_full, "packet waiting for ARP dropped: pending queue full")              \
-  X(arp_resolve_failed, "packet waiting for ARP dropped: no reply after retries")        \
+  X(arp_resolve_failed, "packet waiting for ARP dropped: no reply after retries (host unreachable sent)") \
   X(ipv4_truncated, "IPv4 header shorter than 20 bytes")                                 \
   X(ipv4_bad_version, "IP version not 4")                                                \
   X(ipv4_bad_ihl, "IHL below 5 or header past the frame")                                \
@@ -35,17 +35,30 @@ namespace dpdkstack {
   X(ipv4_bad_checksum, "IPv4 header checksum wrong")                                     \
   X(ipv4_bad_source, "source broadcast, multicast, zero, loopback, class E or ours")      \
   X(ipv4_link_broadcast, "unicast datagram sent to a link-layer broadcast/multicast")      \
-  X(ipv4_not_for_us, "destination not ours (forwarding comes later)")                    \
-  X(ipv4_fragment, "fragment (reassembly comes later)")                                  \
-  X(ipv4_unknown_protocol, "IP protocol we do not speak")                                \
-  X(ipv4_no_route, "no connected subnet for the destination")                            \
-  X(ipv4_mtu_exceeded, "datagram larger than the egress MTU")                            \
+  X(ipv4_forwarding_disabled, "destination not ours and forwarding is off")            \
+  X(ipv4_not_forwardable, "destination never forwarded (RFC 1812: 0/8, 127/8, class D/E, broadcast)") \
+  X(ipv4_ttl_exceeded, "TTL would reach 0 when forwarding (time exceeded sent)")       \
+  X(ipv4_frag_needed, "too big for the egress MTU with DF set (frag needed sent)")      \
+  X(ipv4_unknown_protocol, "IP protocol we do not speak (protocol unreachable sent)")   \
+  X(ipv4_no_route, "no route to the destination")                                       \
+  X(ipv4_mtu_exceeded, "own datagram with DF set larger than the path MTU")             \
+  X(frag_duplicate, "fragment already held (same offset and length), ignored")          \
+  X(frag_overlap, "fragment overlaps held data: whole datagram dropped")                \
+  X(frag_too_big, "fragment ends past 65535 bytes (ping of death): datagram dropped")   \
+  X(frag_inconsistent, "fragment length/offset contradicts the datagram: dropped")      \
+  X(frag_too_many, "datagram over ip.reassembly.max_fragments: dropped")                \
+  X(frag_table_full, "reassembly table full (flows or fragments)")                      \
+  X(frag_timeout, "datagram not complete within ip.reassembly.timeout_ms")              \
+  X(frag_tiny, "TCP fragment too small to hold the header (RFC 1858)")                 \
   X(icmp_truncated, "ICMP message shorter than 8 bytes")                                 \
   X(icmp_bad_checksum, "ICMP checksum wrong")                                            \
   X(icmp_unhandled_type, "ICMP type we do not act on")                                   \
+  X(icmp_bad_quote, "ICMP error quoting too little, or a datagram we did not send")      \
   X(icmp_broadcast_echo, "echo request to a broadcast address ignored (RFC 1122 3.2.2.6)") \
   X(tx_ring_full, "PMD refused the packet at tx_burst")                                  \
   X(tx_no_queue, "this engine has no TX queue on the port")                              \
+  X(steer_queue_full, "queue to the owning lcore full (steered datagram)")               \
+  X(loopback_full, "internal loopback queue full")                                       \
   X(no_mbuf, "mempool empty when building a packet")
 
 enum class DropReason : uint8_t {
@@ -56,6 +69,7 @@ enum class DropReason : uint8_t {
 };
 
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
+inline constexpr size_t kMaxCountedPorts = 32;  // RTE_MAX_ETHPORTS in Debian's DPDK
 
 constexpr std::string_view drop_reason_name(DropReason r) {
   constexpr std::array<std::string_view, kDropReasonCount> names = {
@@ -75,20 +89,44 @@ constexpr std::string_view drop_reason_text(DropReason r) {
   return texts[static_cast<size_t>(r)];
 }
 
+// Event counters (not drops), summed over engines by the console and the
+// /dpdkstack/counters telemetry command, each under its name.
+#define DPDKSTACK_COUNTERS(X)                                                             \
+  X(rx_packets, "frames received from the PMDs")                                        \
+  X(tx_packets, "frames the PMDs took for transmission")                                \
+  X(arp_in, "ARP packets received")                                                     \
+  X(arp_replies_sent, "ARP replies sent")                                               \
+  X(arp_replies_in, "ARP replies to us, absorbed after learning")                       \
+  X(arp_requests_sent, "ARP requests sent (resolution and announcements)")              \
+  X(ipv4_in, "IPv4 datagrams received (fragments each counted)")                        \
+  X(ipv4_delivered, "datagrams delivered to a local protocol")                          \
+  X(ipv4_forwarded, "datagrams forwarded to another host")                              \
+  X(frags_in, "fragments taken into reassembly")                                        \
+  X(reasm_ok, "datagrams reassembled")                                                  \
+  X(reasm_fragments, "fragments that made up the reassembled datagrams")                \
+  X(frags_out, "fragments created on output")                                           \
+  X(icmp_echo_replies, "ICMP echo replies sent")                                        \
+  X(icmp_echo_replies_in, "echo replies to the console's ping, consumed")               \
+  X(icmp_errors_sent, "ICMP error messages sent")                                       \
+  X(icmp_errors_in, "ICMP error messages received and delivered")                       \
+  X(icmp_errors_rate_limited, "ICMP errors not sent: token bucket empty")               \
+  X(loopback_packets, "datagrams sent through the internal loopback")                   \
+  X(steered_out, "reassembled datagrams handed to their owning lcore")                  \
+  X(steered_in, "datagrams received from another lcore")                                \
+  X(pmtu_updates, "path MTU cache entries lowered by frag-needed messages")             \
+  X(mailbox_full, "cross-lcore messages (ARP, PMTU) refused by a full queue")
+
 struct alignas(64) LcoreCounters {
   uint64_t loops = 0;
   uint64_t busy_loops = 0;     // loops that received at least one packet
   uint64_t busy_cycles = 0;    // TSC cycles spent in loops that did work
   uint64_t total_cycles = 0;   // TSC cycles spent in the loop at all
-  uint64_t rx_packets = 0;
-  uint64_t tx_packets = 0;
-  uint64_t arp_in = 0;
-  uint64_t arp_replies_sent = 0;
-  uint64_t arp_replies_in = 0;  // replies to us, absorbed after learning
-  uint64_t arp_requests_sent = 0;
-  uint64_t ipv4_in = 0;
-  uint64_t icmp_echo_replies = 0;
-  uint64_t mailbox_full = 0;   // ARP updates not delivered to a replica
+#define X(name, text) uint64_t name = 0;
+  DPDKSTACK_COUNTERS(X)
+#undef X
+  // Forwarded datagrams by ingress and egress port id.
+  std::array<uint64_t, kMaxCountedPorts> fwd_rx{};
+  std::array<uint64_t, kMaxCountedPorts> fwd_tx{};
   std::array<uint64_t, kDropReasonCount> drops{};
 
   void drop(DropReason r) { ++drops[static_cast<size_t>(r)]; }

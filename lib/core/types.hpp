@@ -43,6 +43,7 @@ struct Ipv4Prefix {
   constexpr Ipv4Addr network() const { return Ipv4Addr(addr.v & mask()); }
   constexpr Ipv4Addr directed_broadcast() const { return Ipv4Addr(addr.v | ~mask()); }
   constexpr bool contains(Ipv4Addr a) const { return (a.v & mask()) == (addr.v & mask()); }
+  friend constexpr bool operator==(const Ipv4Prefix&, const Ipv4Prefix&) = default;
   std::string to_string() const;
   // "a.b.c.d/len"; the address part may have host bits set (it is the
   // interface address), len in 0..32.

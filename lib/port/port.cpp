@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace dpdkstack {
 
@@ -23,6 +24,29 @@ rte_ether_addr to_ether(const MacAddr& m) {
 
 Error port_error(uint16_t port_id, const std::string& what, int rc) {
   return Error{"port " + std::to_string(port_id) + ": " + what + " failed: " + rte_strerror(-rc)};
+}
+
+// The key and redirection table RSS uses, for software steering (the same
+// hash the NIC computes). Without RSS the table stays empty.
+void read_rss(uint16_t port_id, const rte_eth_dev_info& dev, PortInfo& info) {
+  RssParams& r = info.rss_params;
+  r.nb_queues = info.nb_queues;
+  r.enabled = info.rss;
+  rte_eth_rss_conf conf{};
+  conf.rss_key = r.key.data();
+  conf.rss_key_len = static_cast<uint8_t>(r.key.size());
+  if (rte_eth_dev_rss_hash_conf_get(port_id, &conf) == 0) {
+    r.key_len = conf.rss_key_len;
+    r.l4_tcp = (conf.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0;
+    r.l4_udp = (conf.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP) != 0;
+  }
+  if (!info.rss || dev.reta_size == 0) return;
+  std::vector<rte_eth_rss_reta_entry64> groups(dev.reta_size / RTE_ETH_RETA_GROUP_SIZE + 1);
+  for (auto& g : groups) g.mask = ~uint64_t{0};
+  if (rte_eth_dev_rss_reta_query(port_id, groups.data(), dev.reta_size) != 0) return;
+  r.reta.resize(dev.reta_size);
+  for (uint16_t i = 0; i < dev.reta_size; ++i)
+    r.reta[i] = groups[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
 }
 
 }  // namespace
@@ -88,6 +112,11 @@ Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, const std::
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
     info.tx_ip_cksum = true;
   }
+  if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    info.tx_multi_seg = true;
+  }
+  info.l3 = info.driver == "net_tun";
 
   rc = rte_eth_dev_configure(port_id, nb_queues, nb_queues, &conf);
   if (rc != 0) return port_error(port_id, "rte_eth_dev_configure", rc);
@@ -131,7 +160,12 @@ Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, const std::
 
   rc = rte_eth_dev_start(port_id);
   if (rc != 0) return port_error(port_id, "rte_eth_dev_start", rc);
+  read_rss(port_id, dev, info);
 
+  if (info.l3) {
+    rte_eth_dev_set_link_up(port_id);
+    return info;
+  }
   if (info.mac != info.hw_mac) {
     rte_ether_addr a = to_ether(info.mac);
     if (rte_eth_dev_mac_addr_add(port_id, &a, 0) != 0) {

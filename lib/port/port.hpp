@@ -3,8 +3,11 @@
 // Contract: setup_port() takes a probed DPDK port and its PortConfig, and
 // configures, starts and describes it (PortInfo, read-only afterwards): one
 // RX and one TX queue per queue index, RSS when the PMD can and there is more
-// than one queue, IPv4 checksum offloads where offered (the engine falls back
-// to software where not), the MTU, and the stack's MAC. Errors name the port
+// than one queue (its key and redirection table are read back for software
+// steering), IPv4 checksum and multi-segment TX offloads where offered (the
+// engine falls back to software where not), the MTU, and the stack's MAC.
+// An L3 port (net_tun) has no MAC: PortInfo::l3 is set and no MAC filter or
+// promiscuous mode is touched. Errors name the port
 // and the ethdev call that failed; limits of the PMD (MTU, queues) are
 // reported at the JSON path of the port's config, as config errors.
 #pragma once
@@ -19,6 +22,7 @@
 #include "config/config.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
+#include "shard/steering.hpp"
 
 namespace dpdkstack {
 
@@ -37,6 +41,9 @@ struct PortInfo {
   bool rx_ip_cksum = false;  // RX IPv4 checksum verified by the PMD
   bool tx_ip_cksum = false;  // TX IPv4 checksum computed by the PMD
   bool promiscuous = false;  // turned on to receive `mac` when it is not the hw MAC
+  bool tx_multi_seg = false; // the PMD sends chained mbufs (fragments are chains)
+  bool l3 = false;           // no link layer (net_tun): IP packets, no Ethernet, no ARP
+  RssParams rss_params;      // how the port spreads flows over queues
 };
 
 // Mbufs a pool needs for the given ports and lcores (RX rings full, TX rings

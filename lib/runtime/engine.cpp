@@ -1,6 +1,7 @@
 #include "runtime/engine.hpp"
 
 #include <rte_cycles.h>
+#include <rte_ip_frag.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
@@ -35,13 +36,10 @@ void on_tx_unsent(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
   c->drops[static_cast<size_t>(DropReason::tx_ring_full)] += unsent;
 }
 
-// RFC 1624 eqn. 3: update a checksum after a 16-bit word changed old -> new.
-uint16_t cksum_adjust(uint16_t sum, uint16_t old_word, uint16_t new_word) {
-  uint32_t s = static_cast<uint16_t>(~sum) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
-  s = (s & 0xffff) + (s >> 16);
-  s = (s & 0xffff) + (s >> 16);
-  return static_cast<uint16_t>(~s);
-}
+constexpr size_t kRecentErrors = 16;
+// RFC 1812 4.3.2.3 / RFC 1122 3.2.2: how much of the offending datagram an
+// error quotes: as much as fits in a 576-byte message.
+constexpr size_t kMaxErrorLen = 576;
 
 }  // namespace
 
@@ -52,7 +50,13 @@ uint16_t cksum_adjust(uint16_t sum, uint16_t old_word, uint16_t new_word) {
   } while (0)
 
 Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
-    : ctx_(ctx), index_(index), lcore_id_(lcore_id), arp_(ctx.arp) {
+    : ctx_(ctx),
+      index_(index),
+      lcore_id_(lcore_id),
+      arp_(ctx.arp),
+      reasm_(ctx.ip.reassembly),
+      pmtu_(ctx.ip.pmtu_timeout, ctx.ip.pmtu_max_entries),
+      icmp_bucket_(ctx.ip.icmp_error_rate, ctx.ip.icmp_error_burst, ctx.tsc_hz) {
   txq_.resize(ctx_.ports.size());
   for (const auto& p : ctx_.ports) {
     if (p.nb_queues != 0) local_addrs_.push_back(p.address.addr);
@@ -75,13 +79,38 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
   // RFC 5227 announcement: the engine owning queue 0 of a port says who we
   // are, once the link is up (the timer step checks until it is).
   for (auto [port, queue] : rxq_)
-    if (queue == 0) garp_pending_.push_back(port);
+    if (queue == 0 && !ctx_.ports[port].l3) garp_pending_.push_back(port);
   timer_period_ = ctx_.tsc_hz / 1000;
-  pool_ = ctx_.pool_for(static_cast<int>(rte_lcore_to_socket_id(lcore_id_)));
+  int socket = static_cast<int>(rte_lcore_to_socket_id(lcore_id_));
+  pool_ = ctx_.pool_for(socket);
+  for (auto* p : ctx_.indirect_pools)
+    if (p != nullptr && (indirect_pool_ == nullptr || p->socket_id == socket)) indirect_pool_ = p;
+  pieces_.reserve(ctx_.ip.reassembly.max_fragments);
+  frag_released_.reserve(ctx_.ip.reassembly.max_fragments);
+  frag_out_.resize(65536 / 8 + 1);  // the most fragments one datagram can make (8-byte pieces)
+  recent_errors_.reserve(kRecentErrors);
+  ident_ = static_cast<uint16_t>(rte_rdtsc() ^ (index_ << 12));
+}
+
+Status Engine::init() {
+  auto rt = RouteTable::create("dpdkstack_rt" + std::to_string(index_), ctx_.ip.max_routes,
+                               static_cast<int>(rte_lcore_to_socket_id(lcore_id_)));
+  if (!rt) return rt.error();
+  routes_ = std::move(*rt);
+  for (const auto& r : ctx_.routes) {
+    auto st = routes_->add(r);
+    if (!st) return st.error();
+  }
+  return ok_status();
 }
 
 Engine::~Engine() {
   arp_.clear([](void* p) { rte_pktmbuf_free(as_mbuf(p)); });
+  reasm_.clear([](rte_mbuf* p) { rte_pktmbuf_free(p); });
+  for (; loop_len_ > 0; --loop_len_, loop_head_ = (loop_head_ + 1) % kLoopbackSize)
+    rte_pktmbuf_free(loop_q_[loop_head_]);
+  std::shared_ptr<ControlJob>* job = nullptr;
+  while (control_q_.pop(job)) delete job;  // never run: their callers have given up
   for (auto& t : txq_) {
     if (t.buf == nullptr) continue;
     // Whatever is still buffered never reached the wire; free it.
@@ -108,6 +137,7 @@ void Engine::run(const std::function<void()>& control) {
   sigaddset(&io, SIGIO);
   for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&io, sig);
   pthread_sigmask(SIG_BLOCK, &io, nullptr);
+  running_.store(true, std::memory_order_release);
   uint64_t next_control = 0;
   while (!ctx_.stop.load(std::memory_order_relaxed)) {
     poll_once();
@@ -117,6 +147,40 @@ void Engine::run(const std::function<void()>& control) {
     }
   }
   flush_tx();
+  running_.store(false, std::memory_order_release);
+  run_control_jobs();  // what was queued before the flag went down
+}
+
+bool Engine::call(std::function<void(Engine&)> fn, unsigned timeout_ms) {
+  std::lock_guard<std::mutex> guard(callers_);
+  if (rte_lcore_id() == lcore_id_ || !running_.load(std::memory_order_acquire)) {
+    fn(*this);
+    return true;
+  }
+  auto job = std::make_shared<ControlJob>();
+  job->fn = std::move(fn);
+  auto* handle = new std::shared_ptr<ControlJob>(job);
+  if (!control_q_.push(handle)) {
+    delete handle;
+    return false;
+  }
+  for (unsigned waited = 0; !job->done.load(std::memory_order_acquire); ++waited) {
+    if (waited >= timeout_ms * 10) return false;
+    if (!running_.load(std::memory_order_acquire) && control_q_.read_available() == 0 &&
+        !job->done.load(std::memory_order_acquire))
+      std::this_thread::sleep_for(std::chrono::microseconds(100));  // the engine's exit drains the queue
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+void Engine::run_control_jobs() {
+  std::shared_ptr<ControlJob>* handle = nullptr;
+  while (control_q_.pop(handle)) {
+    (*handle)->fn(*this);
+    (*handle)->done.store(true, std::memory_order_release);
+    delete handle;
+  }
 }
 
 unsigned Engine::poll_once() {
@@ -130,6 +194,7 @@ unsigned Engine::poll_once() {
     total += n;
     process_burst(port, pkts, n);
   }
+  if (loop_len_ != 0) run_loopback();
   drain_mailboxes();
   if (now_ >= next_timer_) {
     run_timers(now_);
@@ -149,10 +214,26 @@ unsigned Engine::poll_once() {
 void Engine::process_burst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   constexpr uint16_t kPrefetch = 3;
   counters_.rx_packets += n;
-  for (uint16_t i = 0; i < n && i < kPrefetch; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  if (ctx_.ports[port].l3) [[unlikely]] {
+    // A bare IP packet: give it the Ethernet header every layer expects
+    // (to our MAC, so that it reads as unicast to us).
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      uint8_t version = m->data_len > 0 ? rte_pktmbuf_mtod(m, uint8_t*)[0] >> 4 : 0;
+      auto* h = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kEthLen));
+      if (h == nullptr) {
+        drop(m, DropReason::no_mbuf);
+        pkts[i] = nullptr;
+        continue;
+      }
+      EthernetRepr{ctx_.ports[port].mac, MacAddr{}, version == 4 ? ethertype::kIpv4 : uint16_t{0}}.emit(h);
+    }
+  }
+  for (uint16_t i = 0; i < n && i < kPrefetch; ++i)
+    if (pkts[i] != nullptr) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + kPrefetch < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetch], void*));
-    eth_input(port, pkts[i]);
+    if (i + kPrefetch < n && pkts[i + kPrefetch] != nullptr) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetch], void*));
+    if (pkts[i] != nullptr) [[likely]] eth_input(port, pkts[i]);
   }
 }
 
@@ -221,15 +302,19 @@ void Engine::arp_learned(uint16_t port, Ipv4Addr ip, const MacAddr& mac, bool cr
     rte_mbuf* pkt = as_mbuf(p);
     EthernetView::check(rte_pktmbuf_mtod(pkt, uint8_t*), pkt->data_len)->set_dst(m);
     TRACE("arp  %s resolved: sending a waiting packet", ip.to_string().c_str());
-    send_frame(port, pkt);
+    link_output(port, pkt);
   });
   if (result != ArpUpdate::kShare || !tell_replicas || ctx_.mail == nullptr || ctx_.mail->size() < 2) return;
   TRACE("arp  learnt/confirmed %s is-at %s; telling %zu replicas", ip.to_string().c_str(), mac.to_string().c_str(),
         ctx_.mail->size() - 1);
+  MailMessage msg;
+  msg.kind = MailMessage::Kind::kArpUpdate;
+  msg.port = port;
+  msg.ip = ip;
+  msg.mac = mac;
   for (size_t to = 0; to < ctx_.mail->size(); ++to) {
     if (to == index_) continue;
-    if (!ctx_.mail->queue(index_, to).push(MailMessage{MailMessage::Kind::kArpUpdate, port, ip, mac}))
-      ++counters_.mailbox_full;
+    if (!ctx_.mail->queue(index_, to).push(msg)) ++counters_.mailbox_full;
   }
 }
 
@@ -238,17 +323,44 @@ void Engine::drain_mailboxes() {
   for (size_t from = 0; from < ctx_.mail->size(); ++from) {
     if (from == index_) continue;
     ctx_.mail->queue(from, index_).consume_all([&](const MailMessage& msg) {
-      if (msg.kind == MailMessage::Kind::kArpUpdate) {
-        // Only install on ports this engine can send on; others ignore it.
-        if (msg.port < txq_.size() && txq_[msg.port].owned) arp_learned(msg.port, msg.ip, msg.mac, true, false);
+      switch (msg.kind) {
+        case MailMessage::Kind::kArpUpdate:
+          // Only install on ports this engine can send on; others ignore it.
+          if (msg.port < txq_.size() && txq_[msg.port].owned) arp_learned(msg.port, msg.ip, msg.mac, true, false);
+          break;
+        case MailMessage::Kind::kPmtuUpdate:
+          pmtu_learned(msg.ip, msg.mtu, msg.datagram_len, false);
+          break;
+        case MailMessage::Kind::kPacket: {
+          ++counters_.steered_in;
+          rte_mbuf* m = msg.pkt;
+          Ipv4View ip;
+          ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
+          ipv4_deliver(msg.port, m, ip, msg.broadcast);
+          break;
+        }
       }
     });
   }
 }
 
-// RFC 791 / RFC 1122 3.2.1 receive checks, each failure its own reason.
+bool Engine::is_local(Ipv4Addr a) const {
+  for (Ipv4Addr l : local_addrs_)
+    if (a == l) return true;
+  return false;
+}
+
+// The address a datagram of ours to `dst` leaves from: the egress port's.
+Ipv4Addr Engine::source_for(Ipv4Addr dst) const {
+  if (is_local(dst)) return dst;
+  if (const Route* r = routes_ ? routes_->lookup(dst) : nullptr; r != nullptr) return ctx_.ports[r->port].address.addr;
+  return local_addrs_.empty() ? Ipv4Addr{} : local_addrs_.front();
+}
+
+// RFC 791 / RFC 1122 3.2.1 receive checks, each failure its own reason;
+// then local delivery (weak host model, RFC 1122 3.3.4.2) or forwarding
+// (RFC 1812 5.2).
 void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
-  const PortInfo& pi = ctx_.ports[port];
   ++counters_.ipv4_in;
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
   uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
@@ -265,49 +377,198 @@ void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
   // Ethernet pads short frames: the IP total length says where data ends.
   size_t want = kEthLen + ip.total_length();
   if (m->pkt_len > want) rte_pktmbuf_trim(m, static_cast<uint16_t>(m->pkt_len - want));
-  TRACE("ipv4 %s -> %s proto %u len %u ttl %u", ip.src().to_string().c_str(), ip.dst().to_string().c_str(),
-        ip.protocol(), ip.total_length(), ip.ttl());
+  TRACE("ipv4 %s -> %s proto %u len %u ttl %u id %u frag 0x%04x", ip.src().to_string().c_str(),
+        ip.dst().to_string().c_str(), ip.protocol(), ip.total_length(), ip.ttl(), ip.ident(), ip.flags_frag());
+  if (port == kLoopbackPort) return ipv4_deliver(port, m, ip, false);  // our own, never fragmented
 
+  const PortInfo& pi = ctx_.ports[port];
   Ipv4Addr src = ip.src(), dst = ip.dst();
   // RFC 1122 3.2.1.3: never accept a source that cannot be a host's.
   if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src.is_loopback() ||
-      (src.v >> 28) == 0xf || src == pi.address.addr || src == pi.address.directed_broadcast())
+      (src.v >> 28) == 0xf || is_local(src) || src == pi.address.directed_broadcast())
     return drop(m, DropReason::ipv4_bad_source);
   bool to_broadcast = dst.is_broadcast() || dst == pi.address.directed_broadcast() ||
                       dst == Ipv4Addr::from_octets(224, 0, 0, 1);
-  // RFC 1122 3.3.6: a unicast datagram that came as a link-layer broadcast
-  // or multicast is discarded (the group bit of the MAC is set for both).
-  if (!to_broadcast && (frame[0] & 1) != 0)
-    return drop(m, DropReason::ipv4_link_broadcast);
-  bool local = to_broadcast;
-  // Weak host model (RFC 1122 3.3.4.2): any of our addresses, on any port.
-  for (Ipv4Addr a : local_addrs_) local = local || dst == a;
-  if (!local) return drop(m, DropReason::ipv4_not_for_us);
-  if (ip.is_fragment()) return drop(m, DropReason::ipv4_fragment);
+  // RFC 1122 3.3.6 / RFC 1812 5.3.4: a unicast datagram that came as a
+  // link-layer broadcast or multicast is neither taken nor forwarded.
+  if (!to_broadcast && (frame[0] & 1) != 0) return drop(m, DropReason::ipv4_link_broadcast);
+  if (!to_broadcast && !is_local(dst)) return forward(port, m, ip);
+
+  if (ip.is_fragment()) {
+    m = reassemble(m, ip);
+    if (m == nullptr) return;
+    ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
+    // The NIC hashed the fragments on addresses alone; the datagram belongs
+    // to the lcore its whole tuple hashes to (DESIGN 2: steering).
+    if (ctx_.mail != nullptr && ctx_.mail->size() > 1) {
+      uint16_t sport = 0, dport = 0;
+      if ((ip.protocol() == ipproto::kTcp || ip.protocol() == ipproto::kUdp) && ip.payload_len() >= 4) {
+        sport = load_be16(ip.payload());
+        dport = load_be16(ip.payload() + 2);
+      }
+      uint16_t owner = owner_queue(pi.rss_params, src, dst, ip.protocol(), sport, dport);
+      if (owner != index_ && owner < ctx_.mail->size()) {
+        MailMessage msg;
+        msg.kind = MailMessage::Kind::kPacket;
+        msg.port = port;
+        msg.broadcast = to_broadcast;
+        msg.pkt = m;
+        if (!ctx_.mail->queue(index_, owner).push(msg)) return drop(m, DropReason::steer_queue_full);
+        ++counters_.steered_out;
+        TRACE("ipv4 reassembled datagram steered to engine %u", owner);
+        return;
+      }
+    }
+  }
+  ipv4_deliver(port, m, ip, to_broadcast);
+}
+
+void Engine::ipv4_deliver(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadcast) {
+  ++counters_.ipv4_delivered;
   switch (ip.protocol()) {
     case ipproto::kIcmp: return icmp_input(port, m, ip, to_broadcast);
-    default: return drop(m, DropReason::ipv4_unknown_protocol);
+    default:
+      icmp_error(m, icmptype::kDestUnreachable, icmpcode::kProtocolUnreachable, 0, true);
+      return drop(m, DropReason::ipv4_unknown_protocol);
   }
 }
 
-// RFC 792 echo: the request's buffer becomes the reply (RFC 1122 3.2.2.6:
-// same identifier, sequence and data).
+// RFC 791 reassembly (with RFC 1858's tiny-fragment rule for TCP); the
+// table decides, this turns its verdict into mbufs: one chain whose first
+// segment holds the first fragment's headers, the others only data.
+rte_mbuf* Engine::reassemble(rte_mbuf* m, Ipv4View ip) {
+  FragKey key{ip.src(), ip.dst(), ip.ident(), ip.protocol()};
+  FragInfo info{ip.frag_offset_bytes(), static_cast<uint32_t>(ip.payload_len()), ip.more_fragments()};
+  if (ip.protocol() == ipproto::kTcp && (info.offset == 8 || (info.offset == 0 && info.len < 20))) {
+    drop(m, DropReason::frag_tiny);
+    return nullptr;
+  }
+  pieces_.clear();
+  frag_released_.clear();
+  FragResult r = reasm_.add(key, info, m, now_, pieces_, [&](rte_mbuf* h) { frag_released_.push_back(h); });
+  TRACE("frag id %u offset %u len %u%s: %s", key.id, info.offset, info.len, info.more ? " MF" : "",
+        frag_result_name(r));
+  DropReason why = DropReason::frag_inconsistent;
+  switch (r) {
+    case FragResult::kHeld: ++counters_.frags_in; return nullptr;
+    case FragResult::kComplete: ++counters_.frags_in; break;
+    case FragResult::kDuplicate: why = DropReason::frag_duplicate; break;
+    case FragResult::kOverlap: why = DropReason::frag_overlap; break;
+    case FragResult::kTooBig: why = DropReason::frag_too_big; break;
+    case FragResult::kInconsistent: why = DropReason::frag_inconsistent; break;
+    case FragResult::kTooManyFragments: why = DropReason::frag_too_many; break;
+    case FragResult::kTableFull: why = DropReason::frag_table_full; break;
+  }
+  if (r != FragResult::kComplete) {
+    drop(m, why);
+    for (rte_mbuf* h : frag_released_) drop(h, why);
+    return nullptr;
+  }
+  rte_mbuf* head = pieces_.front().handle;
+  Ipv4View hip;
+  hip = Ipv4View::trusted(rte_pktmbuf_mtod(head, uint8_t*) + kEthLen);
+  const FragInfo& last = pieces_.back().info;
+  size_t total = hip.header_len() + last.offset + last.len;
+  if (total > 0xffff) {  // the table bounds data at 65515 bytes; a long first header can still pass 65535
+    for (auto& p : pieces_) drop(p.handle, DropReason::frag_too_big);
+    return nullptr;
+  }
+  rte_mbuf* tail = rte_pktmbuf_lastseg(head);
+  for (size_t k = 1; k < pieces_.size(); ++k) {
+    rte_mbuf* f = pieces_[k].handle;
+    size_t hl = size_t{rte_pktmbuf_mtod(f, uint8_t*)[kEthLen] & 0x0fu} * 4;
+    rte_pktmbuf_adj(f, static_cast<uint16_t>(kEthLen + hl));
+    tail->next = f;
+    head->nb_segs = static_cast<uint16_t>(head->nb_segs + f->nb_segs);
+    head->pkt_len += f->pkt_len;
+    tail = rte_pktmbuf_lastseg(f);
+  }
+  hip.set_total_length(static_cast<uint16_t>(total));
+  hip.set_flags_frag(hip.flags_frag() & Ipv4View::kFlagDf);
+  hip.fill_checksum();
+  ++counters_.reasm_ok;
+  counters_.reasm_fragments += pieces_.size();
+  TRACE("frag datagram id %u complete: %zu bytes in %zu fragments", key.id, total, pieces_.size());
+  return head;
+}
+
+// RFC 1812 5.2-5.3: checks, TTL, route, MTU, then out through ARP.
+void Engine::forward(uint16_t in_port, rte_mbuf* m, Ipv4View ip) {
+  if (!ctx_.ip.forwarding) return drop(m, DropReason::ipv4_forwarding_disabled);
+  Ipv4Addr dst = ip.dst();
+  // RFC 1812 4.2.2.11 / 5.3.7: addresses that are never forwarded.
+  if ((dst.v >> 24) == 0 || dst.is_loopback() || dst.is_multicast() || (dst.v >> 28) == 0xf || dst.is_broadcast())
+    return drop(m, DropReason::ipv4_not_forwardable);
+  if (ip.ttl() <= 1) {
+    icmp_error(m, icmptype::kTimeExceeded, icmpcode::kTtlExceeded, 0, false);
+    return drop(m, DropReason::ipv4_ttl_exceeded);
+  }
+  const Route* r = routes_->lookup(dst);
+  if (r == nullptr) {
+    icmp_error(m, icmptype::kDestUnreachable, icmpcode::kNetUnreachable, 0, false);
+    return drop(m, DropReason::ipv4_no_route);
+  }
+  const PortInfo& out = ctx_.ports[r->port];
+  // RFC 2644: directed broadcasts are not forwarded by default.
+  if (out.address.len < 31 && dst == out.address.directed_broadcast())
+    return drop(m, DropReason::ipv4_not_forwardable);
+  if (ip.total_length() > out.mtu && ip.dont_fragment()) {
+    icmp_error(m, icmptype::kDestUnreachable, icmpcode::kFragNeeded, out.mtu, false);
+    return drop(m, DropReason::ipv4_frag_needed);
+  }
+  ip.decrement_ttl();
+  ++counters_.ipv4_forwarded;
+  if (in_port < kMaxCountedPorts) ++counters_.fwd_rx[in_port];
+  if (r->port < kMaxCountedPorts) ++counters_.fwd_tx[r->port];
+  TRACE("ipv4 forward %s via %s port%u", dst.to_string().c_str(),
+        r->gateway.is_unspecified() ? "on-link" : r->gateway.to_string().c_str(), r->port);
+  m->ol_flags = 0;
+  neigh_output(r->port, m, r->gateway.is_unspecified() ? dst : r->gateway);
+}
+
 void Engine::icmp_input(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadcast) {
+  uint8_t* p = ip.payload();
+  size_t len = ip.payload_len();
+  size_t off = static_cast<size_t>(p - rte_pktmbuf_mtod(m, uint8_t*));
   IcmpView icmp;
-  switch (IcmpView::check(ip.payload(), ip.payload_len(), true, icmp)) {
-    case IcmpError::kNone: break;
-    case IcmpError::kTruncated: return drop(m, DropReason::icmp_truncated);
-    case IcmpError::kBadChecksum: return drop(m, DropReason::icmp_bad_checksum);
+  if (len < IcmpView::kHeaderLen || m->data_len < off + IcmpView::kHeaderLen) return drop(m, DropReason::icmp_truncated);
+  if (m->nb_segs == 1) {
+    if (IcmpView::check(p, len, true, icmp) != IcmpError::kNone) return drop(m, DropReason::icmp_bad_checksum);
+  } else {  // a reassembled datagram: sum over the chain
+    uint16_t sum = 0;
+    if (rte_raw_cksum_mbuf(m, static_cast<uint32_t>(off), static_cast<uint32_t>(len), &sum) != 0 || sum != 0xffff)
+      return drop(m, DropReason::icmp_bad_checksum);
+    (void)IcmpView::check(p, len, false, icmp);
   }
   TRACE("icmp type %u code %u len %zu", icmp.type(), icmp.code(), icmp.len());
-  if (icmp.type() != icmptype::kEchoRequest) return drop(m, DropReason::icmp_unhandled_type);
+  switch (icmp.type()) {
+    case icmptype::kEchoRequest: break;
+    case icmptype::kEchoReply: {
+      uint16_t id = ctx_.ping.ident.load(std::memory_order_relaxed);
+      if (id == 0 || icmp.code() != 0 || icmp.echo_ident() != id) return drop(m, DropReason::icmp_unhandled_type);
+      size_t slot = icmp.echo_seq() % PingBoard::kSlots;
+      if (ctx_.ping.sent_tsc[slot].load(std::memory_order_relaxed) != 0 &&
+          ctx_.ping.reply_tsc[slot].load(std::memory_order_relaxed) == 0) {
+        ctx_.ping.reply_bytes[slot].store(static_cast<uint32_t>(len), std::memory_order_relaxed);
+        ctx_.ping.reply_ttl[slot].store(ip.ttl(), std::memory_order_relaxed);
+        ctx_.ping.reply_tsc[slot].store(now_, std::memory_order_release);
+      }
+      ++counters_.icmp_echo_replies_in;
+      rte_pktmbuf_free(m);  // consumed by the console's ping
+      return;
+    }
+    default:
+      if (icmptype::is_error(icmp.type())) return icmp_error_input(m, ip, p, len);
+      return drop(m, DropReason::icmp_unhandled_type);
+  }
   if (to_broadcast) return drop(m, DropReason::icmp_broadcast_echo);
 
-  uint16_t old_word = load_be16(icmp.data() - IcmpView::kHeaderLen);  // type, code
+  // RFC 792 echo: the request's buffer becomes the reply (RFC 1122 3.2.2.6:
+  // same identifier, sequence and data).
+  uint16_t old_word = load_be16(p);  // type, code
   icmp.set_type(icmptype::kEchoReply);
-  uint16_t new_word = load_be16(icmp.data() - IcmpView::kHeaderLen);
-  uint8_t* ck = icmp.data() - IcmpView::kHeaderLen + 2;
-  store_be16(ck, cksum_adjust(load_be16(ck), old_word, new_word));
+  uint16_t new_word = load_be16(p);
+  store_be16(p + 2, checksum_adjust(load_be16(p + 2), old_word, new_word));
 
   // RFC 1122 3.2.2.6 asks that a source route in the request be reversed in
   // the reply. Until IP options are handled, the reply carries none: a reply
@@ -321,24 +582,146 @@ void Engine::icmp_input(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadca
     frame = rte_pktmbuf_mtod(m, uint8_t*);
     frame[kEthLen] = 0x45;
     store_be16(frame + kEthLen + 2, total);
-    (void)Ipv4View::check(frame + kEthLen, m->data_len - kEthLen, false, ip);
+    ip = Ipv4View::trusted(frame + kEthLen);
   }
   Ipv4Addr peer = ip.src();
   ip.set_src(ip.dst());
   ip.set_dst(peer);
-  ip.set_ttl(64);
+  ip.set_ttl(ctx_.ip.default_ttl);
+  ip.set_flags_frag(0);  // the reply may be fragmented on its way back
   ++counters_.icmp_echo_replies;
   TRACE("icmp echo reply to %s id %u seq %u", peer.to_string().c_str(), icmp.echo_ident(), icmp.echo_seq());
-  const PortInfo& pi = ctx_.ports[port];
-  if (!pi.address.contains(peer)) return drop(m, DropReason::ipv4_no_route);
-  ipv4_output(port, m, ip, peer);
+  (void)port;
+  m->ol_flags = 0;
+  ip_send(m);
 }
 
-void Engine::ipv4_output(uint16_t port, rte_mbuf* m, Ipv4View ip, Ipv4Addr next_hop) {
-  const PortInfo& pi = ctx_.ports[port];
-  uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-  if (ip.total_length() > pi.mtu) return drop(m, DropReason::ipv4_mtu_exceeded);
-  if (pi.tx_ip_cksum) {
+// RFC 1122 3.2.2.1: an error is handed to the protocol of the datagram it
+// quotes; frag needed (RFC 1191) lowers the path MTU first.
+void Engine::icmp_error_input(rte_mbuf* m, Ipv4View ip, uint8_t* icmp, size_t icmp_len) {
+  std::array<uint8_t, 60 + 8> buf;
+  size_t off = static_cast<size_t>(icmp - rte_pktmbuf_mtod(m, uint8_t*)) + IcmpView::kHeaderLen;
+  size_t avail = std::min(icmp_len - IcmpView::kHeaderLen, buf.size());
+  const auto* q = static_cast<const uint8_t*>(rte_pktmbuf_read(m, static_cast<uint32_t>(off), static_cast<uint32_t>(avail), buf.data()));
+  if (q == nullptr || avail < Ipv4View::kMinHeaderLen + 8) return drop(m, DropReason::icmp_bad_quote);
+  if (q != buf.data()) std::memcpy(buf.data(), q, avail);
+  size_t qhl = size_t{buf[0] & 0x0fu} * 4;
+  if ((buf[0] >> 4) != 4 || qhl < Ipv4View::kMinHeaderLen || avail < qhl + 8) return drop(m, DropReason::icmp_bad_quote);
+  IcmpErrorInfo e;
+  e.type = icmp[0];
+  e.code = icmp[1];
+  e.next_hop_mtu = load_be16(icmp + 6);
+  e.reporter = ip.src();
+  e.src = Ipv4Addr(load_be32(buf.data() + 12));
+  e.dst = Ipv4Addr(load_be32(buf.data() + 16));
+  e.protocol = buf[9];
+  std::memcpy(e.l4.data(), buf.data() + qhl, 8);
+  if (!is_local(e.src)) return drop(m, DropReason::icmp_bad_quote);  // about a datagram we never sent
+  TRACE("icmp error type %u code %u from %s about %s -> %s proto %u", e.type, e.code, e.reporter.to_string().c_str(),
+        e.src.to_string().c_str(), e.dst.to_string().c_str(), e.protocol);
+  if (e.type == icmptype::kDestUnreachable && e.code == icmpcode::kFragNeeded)
+    pmtu_learned(e.dst, e.next_hop_mtu, load_be16(buf.data() + 2), true);
+  if (recent_errors_.size() == kRecentErrors) recent_errors_.erase(recent_errors_.begin());
+  recent_errors_.push_back(e);
+  if (icmp_handlers_[e.protocol]) icmp_handlers_[e.protocol](e);
+  ++counters_.icmp_errors_in;
+  rte_pktmbuf_free(m);  // consumed
+}
+
+void Engine::pmtu_learned(Ipv4Addr dst, uint16_t mtu, uint32_t datagram_len, bool tell_replicas) {
+  if (!pmtu_.lower(dst, mtu, datagram_len, now_)) return;
+  ++counters_.pmtu_updates;
+  TRACE("pmtu %s now %u", dst.to_string().c_str(), pmtu_.mtu(dst, now_));
+  if (!tell_replicas || ctx_.mail == nullptr || ctx_.mail->size() < 2) return;
+  for (size_t to = 0; to < ctx_.mail->size(); ++to) {
+    if (to == index_) continue;
+    MailMessage msg;
+    msg.kind = MailMessage::Kind::kPmtuUpdate;
+    msg.ip = dst;
+    msg.mtu = mtu;
+    msg.datagram_len = datagram_len;
+    if (!ctx_.mail->queue(index_, to).push(msg)) ++counters_.mailbox_full;
+  }
+}
+
+void Engine::icmp_error(rte_mbuf* orig, uint8_t type, uint8_t code, uint16_t mtu, bool local) {
+  uint8_t* frame = rte_pktmbuf_mtod(orig, uint8_t*);
+  Ipv4View o;
+  if (Ipv4View::check(frame + kEthLen, orig->pkt_len - kEthLen, false, o) != Ipv4Error::kNone) return;
+  Ipv4Addr src = o.src(), dst = o.dst();
+  // RFC 1122 3.2.2 / RFC 1812 4.3.2.7: never about a non-first fragment, a
+  // link-layer or IP broadcast or multicast, a source that is not one host,
+  // or an ICMP error.
+  if (o.frag_offset_bytes() != 0 || (frame[0] & 1) != 0) return;
+  if (dst.is_broadcast() || dst.is_multicast()) return;
+  for (const auto& r : ctx_.routes)
+    if (r.kind == RouteKind::kConnected && ctx_.ports[r.port].address.len < 31 &&
+        (dst == ctx_.ports[r.port].address.directed_broadcast() || src == ctx_.ports[r.port].address.directed_broadcast()))
+      return;
+  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || (src.v >> 28) == 0xf ||
+      (src.is_loopback() && !is_local(dst) && !dst.is_loopback()))
+    return;
+  if (o.protocol() == ipproto::kIcmp) {
+    size_t at = kEthLen + o.header_len();
+    if (o.payload_len() == 0 || orig->data_len <= at || icmptype::is_error(frame[at])) return;
+  }
+  if (!icmp_bucket_.take(now_)) {
+    ++counters_.icmp_errors_rate_limited;
+    return;
+  }
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    counters_.drop(DropReason::no_mbuf);
+    return;
+  }
+  constexpr size_t kHdr = kEthLen + Ipv4View::kMinHeaderLen + IcmpView::kHeaderLen;
+  size_t quote = std::min<size_t>(o.total_length(), kMaxErrorLen - (kHdr - kEthLen));
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kHdr + quote)));
+  if (p == nullptr) return drop(m, DropReason::no_mbuf);
+  const void* q = rte_pktmbuf_read(orig, kEthLen, static_cast<uint32_t>(quote), p + kHdr);
+  if (q != p + kHdr) std::memcpy(p + kHdr, q, quote);
+  IcmpErrorRepr{type, code, mtu}.emit(p + kHdr - IcmpView::kHeaderLen, quote);
+  Ipv4Repr r;
+  r.src = local ? dst : source_for(src);
+  if (!is_local(r.src)) r.src = source_for(src);  // e.g. an error about a broadcast we took
+  r.dst = src;
+  r.protocol = ipproto::kIcmp;
+  r.ttl = ctx_.ip.default_ttl;
+  r.tos = 0xc0;  // RFC 1812 4.3.2.5: internetwork control precedence
+  r.ident = ident_++;
+  r.payload_len = static_cast<uint16_t>(IcmpView::kHeaderLen + quote);
+  r.emit(p + kEthLen, false);
+  ++counters_.icmp_errors_sent;
+  TRACE("icmp error type %u code %u to %s", type, code, src.to_string().c_str());
+  ip_send(m);
+}
+
+bool Engine::send_echo_request(Ipv4Addr dst, uint16_t ident, uint16_t seq, uint16_t data_len) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return false;
+  constexpr size_t kHdr = kEthLen + Ipv4View::kMinHeaderLen + IcmpView::kHeaderLen;
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kHdr + data_len)));
+  if (p == nullptr) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  for (uint16_t i = 0; i < data_len; ++i) p[kHdr + i] = static_cast<uint8_t>(i);
+  IcmpEchoRepr{true, ident, seq}.emit(p + kHdr - IcmpView::kHeaderLen, data_len);
+  Ipv4Repr r;
+  r.src = source_for(dst);
+  r.dst = dst;
+  r.protocol = ipproto::kIcmp;
+  r.ttl = ctx_.ip.default_ttl;
+  r.ident = ident_++;
+  r.payload_len = static_cast<uint16_t>(IcmpView::kHeaderLen + data_len);
+  r.emit(p + kEthLen, false);
+  now_ = rte_rdtsc();
+  ip_send(m);
+  return true;
+}
+
+void Engine::fill_ip_checksum(uint16_t port, rte_mbuf* m, Ipv4View ip) {
+  if (port != kLoopbackPort && ctx_.ports[port].tx_ip_cksum) {
     ip.set_checksum(0);
     m->l2_len = kEthLen;
     m->l3_len = ip.header_len();
@@ -346,18 +729,67 @@ void Engine::ipv4_output(uint16_t port, rte_mbuf* m, Ipv4View ip, Ipv4Addr next_
   } else {
     ip.fill_checksum();
   }
-  auto eth = EthernetView::check(frame, m->data_len);
+}
+
+void Engine::ip_send(rte_mbuf* m) {
+  // No link-layer destination yet (ARP sets it): zero, so that nothing that
+  // reads the frame before then (an ICMP error about it) sees a stale one.
+  std::memset(rte_pktmbuf_mtod(m, uint8_t*), 0, 6);
+  Ipv4View ip;
+  ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
+  Ipv4Addr dst = ip.dst();
+  if (is_local(dst) || dst.is_loopback()) {
+    ip.fill_checksum();
+    return loopback(m);
+  }
+  const Route* r = routes_->lookup(dst);
+  if (r == nullptr) return drop(m, DropReason::ipv4_no_route);
+  if (ip.dont_fragment()) {
+    uint16_t mtu = ctx_.ports[r->port].mtu;
+    uint16_t path = pmtu_.mtu(dst, now_);
+    if (path != 0 && path < mtu) mtu = path;
+    if (ip.total_length() > mtu) return drop(m, DropReason::ipv4_mtu_exceeded);
+  }
+  fill_ip_checksum(r->port, m, ip);
+  neigh_output(r->port, m, r->gateway.is_unspecified() ? dst : r->gateway);
+}
+
+// The internal loopback (netstack's loopback link): our datagrams to our
+// own addresses never touch a NIC; they come back in through ipv4_input on
+// the next loop, bounded by kLoopbackSize.
+void Engine::loopback(rte_mbuf* m) {
+  if (loop_len_ == kLoopbackSize) return drop(m, DropReason::loopback_full);
+  m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  loop_q_[(loop_head_ + loop_len_) % kLoopbackSize] = m;
+  ++loop_len_;
+  ++counters_.loopback_packets;
+}
+
+void Engine::run_loopback() {
+  // Only what is queued now: what these packets answer waits for the next loop.
+  for (size_t n = loop_len_; n > 0; --n) {
+    rte_mbuf* m = loop_q_[loop_head_];
+    loop_head_ = (loop_head_ + 1) % kLoopbackSize;
+    --loop_len_;
+    ipv4_input(kLoopbackPort, m);
+  }
+}
+
+void Engine::neigh_output(uint16_t port, rte_mbuf* m, Ipv4Addr next_hop) {
+  const PortInfo& pi = ctx_.ports[port];
+  if (pi.l3) return link_output(port, m);  // no link layer, no ARP
+  auto eth = EthernetView::check(rte_pktmbuf_mtod(m, uint8_t*), m->data_len);
   eth->set_src(pi.mac);
   eth->set_ethertype(ethertype::kIpv4);
   if (next_hop.is_broadcast() || next_hop == pi.address.directed_broadcast()) {
     eth->set_dst(MacAddr::broadcast());
-    return send_frame(port, m);
+    return link_output(port, m);
   }
   MacAddr mac;
   switch (arp_.resolve(port, next_hop, m, now_, mac, [&](uint16_t p, Ipv4Addr a) { send_arp_request(p, a); })) {
     case ArpResolve::kResolved:
       eth->set_dst(mac);
-      return send_frame(port, m);
+      return link_output(port, m);
     case ArpResolve::kQueued:
       TRACE("arp  %s unresolved: packet waits", next_hop.to_string().c_str());
       return;
@@ -366,19 +798,77 @@ void Engine::ipv4_output(uint16_t port, rte_mbuf* m, Ipv4View ip, Ipv4Addr next_
   }
 }
 
+// RFC 1191: our own datagrams honour the path MTU; forwarded ones the link's.
+void Engine::link_output(uint16_t port, rte_mbuf* m) {
+  const PortInfo& pi = ctx_.ports[port];
+  uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+  Ipv4View ip;
+  ip = Ipv4View::trusted(frame + kEthLen);
+  uint16_t mtu = pi.mtu;
+  if (is_local(ip.src())) {
+    uint16_t path = pmtu_.mtu(ip.dst(), now_);
+    if (path != 0 && path < mtu) mtu = path;
+  }
+  if (m->pkt_len - kEthLen <= mtu) return send_frame(port, m);
+  if (ip.dont_fragment()) return drop(m, DropReason::ipv4_mtu_exceeded);  // the path MTU fell while ARP resolved
+  // RFC 791 fragmentation with DPDK's fragmenter: each fragment is a new
+  // header mbuf plus indirect mbufs over the datagram's data (no copy).
+  std::array<uint8_t, kEthLen> eth;
+  std::memcpy(eth.data(), frame, kEthLen);
+  size_t hl = ip.header_len();
+  uint16_t frag_mtu = static_cast<uint16_t>(hl + ((mtu - hl) & ~size_t{7}));
+  rte_pktmbuf_adj(m, kEthLen);
+  m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+  int n = rte_ipv4_fragment_packet(m, frag_out_.data(), static_cast<uint16_t>(frag_out_.size()), frag_mtu, pool_,
+                                   indirect_pool_);
+  rte_pktmbuf_free(m);  // the fragments hold their own references to its data
+  if (n < 0) {
+    counters_.drop(DropReason::no_mbuf);
+    return;
+  }
+  counters_.frags_out += static_cast<uint64_t>(n);
+  TRACE("ipv4 fragmented into %d at mtu %u", n, mtu);
+  for (int k = 0; k < n; ++k) {
+    rte_mbuf* f = frag_out_[static_cast<size_t>(k)];
+    auto* h = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(f, kEthLen));
+    if (h == nullptr) {
+      drop(f, DropReason::no_mbuf);
+      continue;
+    }
+    std::memcpy(h, eth.data(), kEthLen);
+    f->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+    Ipv4View fv;
+    fv = Ipv4View::trusted(h + kEthLen);
+    fill_ip_checksum(port, f, fv);
+    send_frame(port, f);
+  }
+}
+
 void Engine::send_frame(uint16_t port, rte_mbuf* m) {
   auto& t = txq_[port];
   if (!t.owned) [[unlikely]] return drop(m, DropReason::tx_no_queue);
-  // IEEE 802.3 minimum frame: pad with zeros (the FCS is the NIC's).
-  if (m->pkt_len < EthernetView::kMinFrameLen) {
+  const PortInfo& pi = ctx_.ports[port];
+  if (pi.l3) {
+    rte_pktmbuf_adj(m, kEthLen);  // a tun port takes the bare IP packet
+    m->l2_len = 0;
+  } else if (m->pkt_len < EthernetView::kMinFrameLen) {
+    // IEEE 802.3 minimum frame: pad with zeros (the FCS is the NIC's). A
+    // chain is made one segment first: its tail may share another buffer.
+    if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) return drop(m, DropReason::no_mbuf);
     uint16_t pad = static_cast<uint16_t>(EthernetView::kMinFrameLen - m->pkt_len);
     char* p = rte_pktmbuf_append(m, pad);
     if (p == nullptr) return drop(m, DropReason::no_mbuf);
     std::memset(p, 0, pad);
   }
+  if (m->nb_segs > 1 && !pi.tx_multi_seg && rte_pktmbuf_linearize(m) != 0) return drop(m, DropReason::no_mbuf);
   TRACE("eth  port%u tx %u bytes", port, m->pkt_len);
   // A full buffer is flushed here; what it sent counts now.
   counters_.tx_packets += rte_eth_tx_buffer(port, t.queue, t.buf, m);
+}
+
+void Engine::arp_gave_up(rte_mbuf* m) {
+  icmp_error(m, icmptype::kDestUnreachable, icmpcode::kHostUnreachable, 0, false);
+  drop(m, DropReason::arp_resolve_failed);
 }
 
 void Engine::flush_tx() {
@@ -433,7 +923,17 @@ void Engine::run_timers(uint64_t now) {
   }
   arp_.tick(
       now, [&](uint16_t p, Ipv4Addr a) { send_arp_request(p, a); },
-      [&](void* p) { drop(as_mbuf(p), DropReason::arp_resolve_failed); });
+      [&](void* p) { arp_gave_up(as_mbuf(p)); });
+  reasm_.tick(
+      now,
+      [&](const FragKey&, rte_mbuf* first, bool first_seen) {
+        // RFC 792 / RFC 1122 3.3.2: time exceeded in reassembly, only when
+        // the first fragment (which the error quotes) arrived.
+        if (first_seen && first != nullptr)
+          icmp_error(first, icmptype::kTimeExceeded, icmpcode::kReassemblyExceeded, 0, true);
+      },
+      [&](rte_mbuf* h) { drop(h, DropReason::frag_timeout); });
+  run_control_jobs();
   uint64_t req = snap_req_.load(std::memory_order_acquire);
   if (req != snap_done_.load(std::memory_order_relaxed)) {
     fill_snapshot(snap_, now);

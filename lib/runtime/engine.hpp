@@ -6,26 +6,43 @@
 //   its own. Other threads only read `counters()` racily (see counters.hpp)
 //   and ask for ARP snapshots through an atomic request/done pair.
 // - Each loop: rx burst on every owned queue, the whole burst through
-//   ethernet -> arp | ipv4 -> icmp, mailboxes drained, timers run (ARP
-//   retries/ageing, snapshot requests) once a millisecond, tx buffers flushed
+//   ethernet -> arp | ipv4 -> (reassembly) -> icmp | forward, the internal
+//   loopback queue, mailboxes drained, timers run (ARP retries/ageing,
+//   reassembly expiry, control jobs) once a millisecond, tx buffers flushed
 //   once; what the PMD refuses is freed and counted (tx_ring_full).
 // - Every mbuf that enters leaves exactly once: transmitted, held by the ARP
-//   replica (which hands it back), or freed at one drop site that counts a
-//   DropReason.
+//   replica or the reassembly table (which hand it back), queued on the
+//   loopback or a mailbox to another engine, or freed at one drop site that
+//   counts a DropReason.
+// - IP output: ip_send() for our own datagrams (route lookup, loopback for
+//   our own addresses, path MTU, fragmentation), forward() for others'
+//   (RFC 1812 checks, TTL, ICMP errors); both end in neigh_output (ARP, or
+//   nothing on an L3 port) and link_output (fragments, then the tx buffer).
+// - L3 ports (net_tun) carry bare IP packets: on receive a 14-byte Ethernet
+//   header is prepended (so every layer sees one frame shape), on transmit
+//   it is taken off again.
 #pragma once
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
+#include <boost/lockfree/spsc_queue.hpp>
+
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "core/token_bucket.hpp"
+#include "ip/pmtu_cache.hpp"
+#include "ip/reassembly.hpp"
+#include "ip/route_table.hpp"
 #include "l2/arp_cache.hpp"
 #include "port/port.hpp"
 #include "runtime/mailbox.hpp"
@@ -34,12 +51,39 @@
 
 namespace dpdkstack {
 
+// The IP layer's settings, times in TSC cycles.
+struct IpSettings {
+  bool forwarding = true;
+  uint8_t default_ttl = 64;
+  uint32_t max_routes = 1024;
+  ReassemblyConfig reassembly;
+  uint64_t pmtu_timeout = 0;
+  uint32_t pmtu_max_entries = 1024;
+  uint32_t icmp_error_rate = 1000;
+  uint32_t icmp_error_burst = 50;
+};
+
+// Echo requests the console's `ping` sent and the replies that came back,
+// written by whichever engine receives a reply (one slot a sequence number).
+struct PingBoard {
+  static constexpr size_t kSlots = 1024;
+  std::atomic<uint16_t> ident{0};  // 0: no ping running
+  std::array<std::atomic<uint64_t>, kSlots> sent_tsc{};
+  std::array<std::atomic<uint64_t>, kSlots> reply_tsc{};
+  std::array<std::atomic<uint32_t>, kSlots> reply_bytes{};
+  std::array<std::atomic<uint8_t>, kSlots> reply_ttl{};
+};
+
 // What every engine shares: read-only once the engines run, but for the
-// stop flag.
+// stop flag and the ping board.
 struct StackContext {
   std::vector<PortInfo> ports;  // indexed by DPDK port id
   ArpCacheConfig arp;           // in TSC cycles
   std::vector<StaticArpConfig> static_arp;
+  IpSettings ip;
+  std::vector<Route> routes;    // connected and configured, port ids resolved
+  std::vector<rte_mempool*> indirect_pools;  // by NUMA socket: fragments' data mbufs
+  PingBoard ping;
   std::vector<rte_mempool*> pools;  // by NUMA socket; null where unused
   // The pool on `socket`, or the first pool when that socket has none.
   rte_mempool* pool_for(int socket) const {
@@ -64,11 +108,28 @@ struct ArpSnapshotEntry {
   uint32_t pending = 0;
 };
 
+// A received ICMP error, as handed to the protocol it concerns (RFC 1122
+// 3.2.2.1): the quoted datagram's addresses, protocol and first 8 payload
+// bytes (the ports, for UDP and TCP).
+struct IcmpErrorInfo {
+  uint8_t type = 0;
+  uint8_t code = 0;
+  uint16_t next_hop_mtu = 0;
+  Ipv4Addr reporter;  // who sent the error
+  Ipv4Addr src, dst;  // of the quoted datagram (src is ours)
+  uint8_t protocol = 0;
+  std::array<uint8_t, 8> l4{};
+};
+
 class Engine {
  public:
   static constexpr uint16_t kBurst = 32;
+  static constexpr uint16_t kLoopbackPort = 0xffff;  // ingress "port" of the loopback path
+  static constexpr size_t kLoopbackSize = 1024;
 
   Engine(StackContext& ctx, unsigned index, unsigned lcore_id);
+  // What can fail at start (the routing table's memory); before run().
+  Status init();
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -95,6 +156,28 @@ class Engine {
   // `timeout_ms`) for the engine to take the copy on its own lcore.
   std::vector<ArpSnapshotEntry> arp_snapshot(unsigned timeout_ms = 1000);
 
+  // Runs `fn` on this engine's lcore (at its next timer step) and waits for
+  // it, at most `timeout_ms`; directly when called from that lcore or while
+  // the engine is not running. Control plane only (console, telemetry);
+  // callers are serialised. `fn` must own what it captures: after a timeout
+  // it may still run later. Returns false on timeout.
+  bool call(std::function<void(Engine&)> fn, unsigned timeout_ms = 2000);
+
+  // On the engine's lcore (through call()): the routing table, the
+  // reassembly and path-MTU tables, and sending an echo request.
+  RouteTable& routes() { return *routes_; }
+  const Reassembler<rte_mbuf*>& reassembly() const { return reasm_; }
+  const PmtuCache& pmtu() const { return pmtu_; }
+  uint64_t now() const { return now_; }
+  // Sends an ICMP echo request from the address routing picks (or from
+  // `src` when set); false when no mbuf or no route.
+  bool send_echo_request(Ipv4Addr dst, uint16_t ident, uint16_t seq, uint16_t data_len);
+  // Received ICMP errors are handed to the handler of their protocol (UDP
+  // and TCP register theirs); the last few are kept for `show ip`.
+  using IcmpErrorHandler = std::function<void(const IcmpErrorInfo&)>;
+  void set_icmp_error_handler(uint8_t protocol, IcmpErrorHandler h) { icmp_handlers_[protocol] = std::move(h); }
+  const std::vector<IcmpErrorInfo>& recent_icmp_errors() const { return recent_errors_; }
+
  private:
   struct TxQueue {
     bool owned = false;
@@ -102,15 +185,45 @@ class Engine {
     rte_eth_dev_tx_buffer* buf = nullptr;
   };
 
+  struct ControlJob {
+    std::function<void(Engine&)> fn;
+    std::atomic<bool> done{false};
+  };
+  using ControlQueue = boost::lockfree::spsc_queue<std::shared_ptr<ControlJob>*, boost::lockfree::capacity<64>>;
+
   void process_burst(uint16_t port, rte_mbuf** pkts, uint16_t n);
   void eth_input(uint16_t port, rte_mbuf* m);
   void arp_input(uint16_t port, rte_mbuf* m);
   void ipv4_input(uint16_t port, rte_mbuf* m);
+  // A whole datagram for one of our addresses (reassembled or not).
+  void ipv4_deliver(uint16_t port, rte_mbuf* m, wire::Ipv4View ip, bool to_broadcast);
+  // Takes a fragment; returns the reassembled datagram once complete, else
+  // nullptr (the fragment is held or dropped).
+  rte_mbuf* reassemble(rte_mbuf* m, wire::Ipv4View ip);
+  void forward(uint16_t port, rte_mbuf* m, wire::Ipv4View ip);
   void icmp_input(uint16_t port, rte_mbuf* m, wire::Ipv4View ip, bool to_broadcast);
-  // m starts with room for an Ethernet header, then the complete IPv4
-  // datagram that `ip` views (checked or built by the caller).
-  void ipv4_output(uint16_t port, rte_mbuf* m, wire::Ipv4View ip, Ipv4Addr next_hop);
+  void icmp_error_input(rte_mbuf* m, wire::Ipv4View ip, uint8_t* icmp, size_t icmp_len);
+  // RFC 792 / RFC 1122 3.2.2 / RFC 1812 4.3.2: an error about `orig` (not
+  // consumed) to its source, unless the rules say never (an error, a
+  // broadcast, a non-first fragment, a source that is not one host) or the
+  // rate limit is spent. `local`: the error is about a datagram for us (its
+  // source address is the one the datagram was sent to).
+  void icmp_error(rte_mbuf* orig, uint8_t type, uint8_t code, uint16_t mtu, bool local);
+  // Our own datagram: m starts with room for an Ethernet header, then the
+  // complete datagram with every field but the checksum set.
+  void ip_send(rte_mbuf* m);
+  void loopback(rte_mbuf* m);
+  void run_loopback();
+  void neigh_output(uint16_t port, rte_mbuf* m, Ipv4Addr next_hop);
+  // The frame's destination MAC is set; fragments when it exceeds the MTU.
+  void link_output(uint16_t port, rte_mbuf* m);
   void send_frame(uint16_t port, rte_mbuf* m);
+  void fill_ip_checksum(uint16_t port, rte_mbuf* m, wire::Ipv4View ip);
+  bool is_local(Ipv4Addr a) const;
+  Ipv4Addr source_for(Ipv4Addr dst) const;
+  void arp_gave_up(rte_mbuf* m);
+  void pmtu_learned(Ipv4Addr dst, uint16_t mtu, uint32_t datagram_len, bool tell_replicas);
+  void run_control_jobs();
   void broadcast_arp_request(uint16_t port, Ipv4Addr target);
   void send_arp_request(uint16_t port, Ipv4Addr target);
   void send_gratuitous_arp(uint16_t port);
@@ -128,6 +241,22 @@ class Engine {
   ArpCache arp_;
   std::vector<TxQueue> txq_;  // by port id
   std::vector<Ipv4Addr> local_addrs_;  // every configured port's address
+  std::unique_ptr<RouteTable> routes_;
+  Reassembler<rte_mbuf*> reasm_;
+  std::vector<Reassembler<rte_mbuf*>::Piece> pieces_;  // scratch: a completed datagram
+  std::vector<rte_mbuf*> frag_released_;               // scratch: fragments a drop released
+  std::vector<rte_mbuf*> frag_out_;                    // scratch: rte_ipv4_fragment_packet output
+  PmtuCache pmtu_;
+  TokenBucket icmp_bucket_;
+  std::array<rte_mbuf*, kLoopbackSize> loop_q_{};
+  size_t loop_head_ = 0, loop_len_ = 0;
+  std::array<IcmpErrorHandler, 256> icmp_handlers_;
+  std::vector<IcmpErrorInfo> recent_errors_;  // the last kRecentErrors, oldest first
+  uint16_t ident_ = 0;                        // IP identification of our datagrams
+  rte_mempool* indirect_pool_ = nullptr;
+  std::mutex callers_;                        // serialises control-plane callers of call()
+  ControlQueue control_q_;
+  std::atomic<bool> running_{false};
   std::vector<std::pair<uint16_t, uint16_t>> rxq_;  // (port, queue) pairs this engine polls and sends on
   rte_mempool* pool_ = nullptr;  // on this lcore's socket: packets we build
   uint64_t now_ = 0;

@@ -4,7 +4,9 @@
 // Contract: only engine `from` pushes to queue(from, to) and only engine `to`
 // pops from it. A full queue refuses the message; the sender counts it
 // (mailbox_full) and goes on: an ARP update lost this way is repaired by the
-// next ARP exchange or by the receiver's own resolution.
+// next ARP exchange or by the receiver's own resolution; a steered packet
+// that does not fit is freed and counted (steer_queue_full). Packets still
+// in a queue when the engines stop are freed by the Stack's shutdown.
 #pragma once
 
 #include <boost/lockfree/spsc_queue.hpp>
@@ -14,13 +16,23 @@
 
 #include "core/types.hpp"
 
+struct rte_mbuf;
+
 namespace dpdkstack {
 
 struct MailMessage {
-  enum class Kind : uint8_t { kArpUpdate } kind = Kind::kArpUpdate;
+  enum class Kind : uint8_t {
+    kArpUpdate,   // port, ip is-at mac
+    kPmtuUpdate,  // path MTU to ip lowered to mtu (datagram_len: the quoted length)
+    kPacket,      // pkt (owned by the message) steered to its owning engine; port = ingress
+  } kind = Kind::kArpUpdate;
   uint16_t port = 0;
+  bool broadcast = false;  // kPacket: it was sent to a broadcast address
+  uint16_t mtu = 0;
+  uint32_t datagram_len = 0;
   Ipv4Addr ip;
   MacAddr mac;
+  rte_mbuf* pkt = nullptr;
 };
 
 class Mailboxes {

@@ -5,6 +5,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -31,6 +32,18 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   ctx.arp.pending_max = cfg.arp.pending_max;
   ctx.arp.max_entries = cfg.arp.max_entries;
   ctx.arp.pending_total_max = cfg.arp.pending_total_max;
+  ctx.ip.forwarding = cfg.ip.forwarding;
+  ctx.ip.default_ttl = cfg.ip.default_ttl;
+  ctx.ip.max_routes = cfg.ip.max_routes;
+  ctx.ip.reassembly.max_flows = cfg.ip.reassembly_max_flows;
+  ctx.ip.reassembly.max_fragments = cfg.ip.reassembly_max_fragments;
+  ctx.ip.reassembly.max_total_fragments = cfg.ip.reassembly_max_total_fragments;
+  ctx.ip.reassembly.timeout = uint64_t{cfg.ip.reassembly_timeout_ms} * ctx.tsc_hz / 1000;
+  ctx.ip.reassembly.hash_seed = rte_rand();  // unpredictable buckets for senders
+  ctx.ip.pmtu_timeout = uint64_t{cfg.ip.pmtu_timeout_s} * ctx.tsc_hz;
+  ctx.ip.pmtu_max_entries = cfg.ip.pmtu_max_entries;
+  ctx.ip.icmp_error_rate = cfg.icmp.error_rate;
+  ctx.ip.icmp_error_burst = cfg.icmp.error_burst;
 
   if (!opt.trace_path.empty()) {
     FILE* f = opt.trace_path == "-" ? fdopen(dup(1), "w") : std::fopen(opt.trace_path.c_str(), "w");
@@ -67,6 +80,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     return sock < 0 ? static_cast<int>(rte_socket_id()) : sock;
   };
   ctx.pools.assign(RTE_MAX_NUMA_NODES, nullptr);
+  ctx.indirect_pools.assign(RTE_MAX_NUMA_NODES, nullptr);
   for (unsigned sock = 0; sock < RTE_MAX_NUMA_NODES; ++sock) {
     std::vector<PortConfig> here;
     uint16_t max_q = 0;
@@ -78,14 +92,26 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     uint16_t lcores_here = 0;
     for (auto l : lcores) lcores_here = static_cast<uint16_t>(lcores_here + (rte_lcore_to_socket_id(l) == sock));
     if (here.empty() && lcores_here == 0) continue;
-    // Every engine's ARP replica may hold up to pending_total_max packets.
+    // Every engine's ARP replica may hold up to pending_total_max packets,
+    // its reassembly table max_total_fragments, its loopback queue its size.
+    uint32_t held = cfg.arp.pending_total_max + cfg.ip.reassembly_max_total_fragments +
+                    static_cast<uint32_t>(Engine::kLoopbackSize);
     uint32_t n = mempool_size(here, max_q, std::max<uint16_t>(lcores_here, 1),
-                              cfg.arp.pending_total_max * std::max<uint32_t>(lcores_here, 1));
+                              held * std::max<uint32_t>(lcores_here, 1));
     std::string name = "dpdkstack_pool" + std::to_string(sock);
     ctx.pools[sock] = rte_pktmbuf_pool_create(name.c_str(), n, 256, 0, room, static_cast<int>(sock));
     if (ctx.pools[sock] == nullptr)
       return Error{"cannot create a mempool of " + std::to_string(n) + " mbufs on socket " + std::to_string(sock) +
                    ": " + rte_strerror(rte_errno) + " (too little memory? give EAL more with -m, or reserve hugepages)"};
+    // Fragments on output are a header mbuf plus indirect mbufs (no data
+    // room) over the datagram: enough to fill every TX ring with them.
+    uint32_t ni = 2048;
+    for (const auto& p : here) ni += uint32_t{max_q} * p.tx_desc;
+    ctx.indirect_pools[sock] =
+        rte_pktmbuf_pool_create(("dpdkstack_ind" + std::to_string(sock)).c_str(), ni, 256, 0, 0, static_cast<int>(sock));
+    if (ctx.indirect_pools[sock] == nullptr)
+      return Error{"cannot create an indirect mempool of " + std::to_string(ni) + " mbufs on socket " +
+                   std::to_string(sock) + ": " + rte_strerror(rte_errno)};
   }
 
   ctx.ports.resize(RTE_MAX_ETHPORTS);  // indexed by port id, which may be sparse
@@ -117,10 +143,92 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     ctx.static_arp.push_back(st);
   }
 
+  // Routes: one connected route per port network (a second port on the
+  // same network adds none: the first one answers for it), then the
+  // configured ones, which name ports by index. Each engine copies them into
+  // its own rte_lpm table (one writer, no concurrent readers).
+  for (size_t i = 0; i < s->configured_ports_.size(); ++i) {
+    const auto& pi = ctx.ports[s->configured_ports_[i]];
+    Route r{Ipv4Prefix{pi.address.network(), pi.address.len}, pi.port_id, Ipv4Addr{}, RouteKind::kConnected};
+    bool dup = false;
+    for (const auto& have : s->master_routes_) dup = dup || have.prefix == r.prefix;
+    if (dup) continue;
+    if (auto st = s->check_route_add(r); !st) return Error{"$.ports[" + std::to_string(i) + "].address: " + st.error().message};
+    s->master_routes_.push_back(r);
+  }
+  for (size_t i = 0; i < cfg.routes.size(); ++i) {
+    const auto& rc = cfg.routes[i];
+    Route r{rc.prefix, s->configured_ports_[rc.port], rc.via, RouteKind::kStatic};
+    if (auto st = s->check_route_add(r); !st) return Error{"$.routes[" + std::to_string(i) + "]: " + st.error().message};
+    s->master_routes_.push_back(r);
+  }
+  ctx.routes = s->master_routes_;
+
   s->mail_ = std::make_unique<Mailboxes>(workers);
   ctx.mail = s->mail_.get();
-  for (uint16_t e = 0; e < workers; ++e) s->engines_.push_back(std::make_unique<Engine>(ctx, e, lcores[e]));
+  for (uint16_t e = 0; e < workers; ++e) {
+    s->engines_.push_back(std::make_unique<Engine>(ctx, e, lcores[e]));
+    if (auto st = s->engines_.back()->init(); !st) return st.error();
+  }
   return s;
+}
+
+Status Stack::check_route_add(const Route& r) const {
+  std::string p = "route " + r.prefix.to_string();
+  if (r.prefix.len > 32) return Error{p + ": prefix length above 32"};
+  if (r.prefix.addr != r.prefix.network())
+    return Error{p + ": host bits set (expected a network prefix, e.g. " +
+                 Ipv4Prefix{r.prefix.network(), r.prefix.len}.to_string() + ")"};
+  for (const auto& have : master_routes_)
+    if (have.prefix == r.prefix)
+      return Error{p + ": already present (" + route_kind_name(have.kind) + " route); delete it first"};
+  if (master_routes_.size() >= cfg_.ip.max_routes)
+    return Error{p + ": table full (max_routes " + std::to_string(cfg_.ip.max_routes) + ")"};
+  return ok_status();
+}
+
+Status Stack::route_add(const Route& r) {
+  std::lock_guard<std::mutex> guard(routes_mu_);
+  if (r.port >= ctx_.ports.size() || ctx_.ports[r.port].nb_queues == 0)
+    return Error{"port " + std::to_string(r.port) + " is not configured"};
+  if (!r.gateway.is_unspecified() && !ctx_.ports[r.port].address.contains(r.gateway))
+    return Error{"gateway " + r.gateway.to_string() + " is not on port " + std::to_string(r.port) + "'s subnet " +
+                 ctx_.ports[r.port].address.to_string()};
+  if (auto st = check_route_add(r); !st) return st;
+  for (auto& e : engines_) {
+    auto err = std::make_shared<std::string>();
+    if (!e->call([r, err](Engine& en) {
+          if (auto st = en.routes().add(r); !st) *err = st.error().message;
+        }))
+      return Error{"engine " + std::to_string(e->index()) + " did not apply the route in time"};
+    if (!err->empty()) return Error{*err};  // rte_lpm out of room (tbl8 groups)
+  }
+  master_routes_.push_back(r);
+  return ok_status();
+}
+
+Status Stack::route_del(Ipv4Prefix prefix) {
+  std::lock_guard<std::mutex> guard(routes_mu_);
+  auto it = std::find_if(master_routes_.begin(), master_routes_.end(),
+                         [&](const Route& r) { return r.prefix == prefix; });
+  if (it == master_routes_.end()) return Error{"route " + prefix.to_string() + ": no such route"};
+  if (it->kind == RouteKind::kConnected)
+    return Error{"route " + prefix.to_string() + ": is a connected route (of port " + std::to_string(it->port) +
+                 ") and cannot be deleted"};
+  for (auto& e : engines_)
+    if (!e->call([prefix](Engine& en) { (void)en.routes().del(prefix); }))
+      return Error{"engine " + std::to_string(e->index()) + " did not apply the change in time"};
+  master_routes_.erase(it);
+  return ok_status();
+}
+
+std::vector<Route> Stack::routes() {
+  std::lock_guard<std::mutex> guard(routes_mu_);
+  std::vector<Route> out = master_routes_;
+  std::sort(out.begin(), out.end(), [](const Route& a, const Route& b) {
+    return a.prefix.len != b.prefix.len ? a.prefix.len > b.prefix.len : a.prefix.addr < b.prefix.addr;
+  });
+  return out;
 }
 
 std::vector<rte_mempool*> Stack::pools() const {
@@ -148,13 +256,22 @@ void Stack::shutdown() {
   shut_ = true;
   request_stop();
   if (!single_lcore_) rte_eal_mp_wait_lcore();
-  engines_.clear();  // frees packets held for ARP and unsent tx buffers
+  engines_.clear();  // frees packets held for ARP and reassembly, looped back, unsent
+  if (mail_) {       // and packets steered to an engine that stopped first
+    for (size_t from = 0; from < mail_->size(); ++from)
+      for (size_t to = 0; to < mail_->size(); ++to)
+        mail_->queue(from, to).consume_all([](const MailMessage& msg) {
+          if (msg.kind == MailMessage::Kind::kPacket) rte_pktmbuf_free(msg.pkt);
+        });
+  }
   for (auto p : configured_ports_) shutdown_port(p);
 }
 
 Stack::~Stack() {
   shutdown();
   for (auto* p : ctx_.pools)
+    if (p != nullptr) rte_mempool_free(p);
+  for (auto* p : ctx_.indirect_pools)
     if (p != nullptr) rte_mempool_free(p);
 }
 

@@ -12,6 +12,8 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,20 @@ class Stack {
   void shutdown();
 
   const StackContext& context() const { return ctx_; }
+  StackContext& context() { return ctx_; }
+
+  // Routes, from the control plane (console, telemetry): the stack keeps a
+  // master copy to check and list; a change is applied to every engine's
+  // table on its own lcore. `port` in `r` is a DPDK port id.
+  Status route_add(const Route& r);
+  Status route_del(Ipv4Prefix prefix);
+  std::vector<Route> routes();
+  // The DPDK port id configured by $.ports[index], if any.
+  std::optional<uint16_t> port_id_of(size_t index) const {
+    if (index >= configured_ports_.size()) return std::nullopt;
+    return configured_ports_[index];
+  }
+  const std::vector<uint16_t>& configured_ports() const { return configured_ports_; }
   const Config& config() const { return cfg_; }
   std::vector<std::unique_ptr<Engine>>& engines() { return engines_; }
   std::vector<rte_mempool*> pools() const;
@@ -54,6 +70,11 @@ class Stack {
   std::unique_ptr<Trace> trace_;
   std::vector<std::unique_ptr<Engine>> engines_;
   std::vector<uint16_t> configured_ports_;
+  std::mutex routes_mu_;  // control-plane callers only
+  // The master list of routes (what `show route` lists and changes are
+  // checked against); each engine's rte_lpm table holds the same routes.
+  std::vector<Route> master_routes_;
+  Status check_route_add(const Route& r) const;
   bool single_lcore_ = true;
   bool shut_ = false;
 };

@@ -22,4 +22,15 @@ inline uint16_t internet_checksum(const uint8_t* data, size_t len) {
   return rte_be_to_cpu_16(sum);
 }
 
+// RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data
+// changed from old_word to new_word (HC' = ~(~HC + ~m + m')), without
+// summing the data again. All three values as stored on the wire (read with
+// load_be16).
+inline uint16_t checksum_adjust(uint16_t sum, uint16_t old_word, uint16_t new_word) {
+  uint32_t s = static_cast<uint16_t>(~sum) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
 }  // namespace dpdkstack::wire

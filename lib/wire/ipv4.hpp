@@ -46,6 +46,10 @@ class Ipv4View {
     return Ipv4Error::kNone;
   }
 
+  // A header we built, or checked before (a view taken again after the
+  // buffer moved): no checks.
+  static Ipv4View trusted(uint8_t* data) { return Ipv4View(data); }
+
   uint8_t* data() const { return p_; }
   size_t header_len() const { return size_t{p_[0] & 0x0fu} * 4; }
   uint8_t tos() const { return p_[1]; }
@@ -65,12 +69,20 @@ class Ipv4View {
   size_t payload_len() const { return total_length() - header_len(); }
 
   void set_ttl(uint8_t t) { p_[8] = t; }
+  void set_total_length(uint16_t n) { store_be16(p_ + 2, n); }
+  void set_flags_frag(uint16_t v) { store_be16(p_ + 6, v); }
   void set_src(Ipv4Addr a) { store_be32(p_ + 12, a.v); }
   void set_dst(Ipv4Addr a) { store_be32(p_ + 16, a.v); }
   void set_checksum(uint16_t c) { store_be16(p_ + 10, c); }
   void fill_checksum() {
     set_checksum(0);
     set_checksum(internet_checksum(p_, header_len()));
+  }
+  // RFC 1812 5.3.1 / RFC 1624: TTL minus one, checksum updated in place.
+  void decrement_ttl() {
+    uint16_t old_word = load_be16(p_ + 8);  // TTL and protocol share a word
+    --p_[8];
+    set_checksum(checksum_adjust(checksum(), old_word, load_be16(p_ + 8)));
   }
 
  private:

@@ -1,12 +1,19 @@
-// Component tests: the whole receive path of one engine on a real PMD
-// (net_ring, created with rte_eth_from_rings so that the test owns both
-// rings: it enqueues frames where the port receives, and dequeues what the
+// Component tests: the whole receive path of the engines on a real PMD
+// (net_ring, created with rte_eth_from_rings so that the test owns the
+// rings: it enqueues frames where a port receives, and dequeues what the
 // port transmits). EAL runs without hugepages, PCI or telemetry.
 //
+// One stack serves every component test of this program (EAL starts once a
+// process): two ports (10.0.0.1/24 and 10.1.1.1/24, MTU 1500 and 1280) and
+// two engines, each with a queue pair on both ports, driven by poll_once()
+// from the test thread (see ring_stack.hpp); test_ip.cpp reaches it through
+// component_ring(). Frames are injected on queue 0 of a port (engine 0's).
+//
 // The seeded fuzz test feeds hundreds of thousands of mutated frames through
-// the engine and checks that nothing crashes and that every mbuf comes back:
-// after the ARP replica gives up, the mempool's in-use count is where it
-// started and every received packet was either sent or counted as a drop.
+// the stack and checks that nothing crashes and that every mbuf comes back:
+// once ARP has given up and the reassembly tables are empty, the mempools'
+// in-use counts are where they started and every packet is accounted for
+// (see the identity at the end of the test).
 #include <gtest/gtest.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -25,30 +32,21 @@
 #include "wire/ipv4.hpp"
 
 namespace dpdkstack {
+
+// The stack every component test uses (defined below; test_ip.cpp too).
+ringtest::RingStack& component_ring();
+
 namespace {
 
 using namespace wire;
+using ringtest::Bytes;
+using ringtest::echo_datagram;
 
 std::unique_ptr<ringtest::RingStack> g_ring;
 using ringtest::kPeerIp;
 using ringtest::kPeerMac;
 using ringtest::kStackIp;
 using ringtest::kStackMac;
-
-Engine& engine() { return g_ring->engine(); }
-rte_mempool* pool() { return g_ring->pool(); }
-
-rte_mbuf* frame(const std::vector<uint8_t>& bytes) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool());
-  if (m == nullptr) return nullptr;
-  char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size()));
-  if (p == nullptr) {
-    rte_pktmbuf_free(m);
-    return nullptr;
-  }
-  std::memcpy(p, bytes.data(), bytes.size());
-  return m;
-}
 
 std::vector<uint8_t> echo_request(uint16_t seq, size_t data_len, Ipv4Addr src = kPeerIp) {
   std::vector<uint8_t> f(42 + data_len);
@@ -62,18 +60,16 @@ std::vector<uint8_t> arp_request(Ipv4Addr sender, Ipv4Addr target) {
   return f;
 }
 
-// Feeds frames through the port's RX ring and one engine loop, then returns
-// what the port transmitted (the caller frees it).
+// Feeds frames to port 0 (engine 0's queue) and a few loops of every
+// engine, then returns what every port transmitted (the caller frees it).
 std::vector<rte_mbuf*> exchange(const std::vector<std::vector<uint8_t>>& frames) {
-  for (const auto& f : frames) {
-    rte_mbuf* m = frame(f);
-    EXPECT_NE(m, nullptr);
-    EXPECT_EQ(rte_ring_enqueue(g_ring->rx(), m), 0);
+  for (const auto& f : frames) EXPECT_TRUE(g_ring->inject(f));
+  g_ring->poll(4);
+  std::vector<rte_mbuf*> out;
+  for (unsigned p = 0; p < g_ring->ports(); ++p) {
+    auto sent = g_ring->drain(p);
+    out.insert(out.end(), sent.begin(), sent.end());
   }
-  for (int i = 0; i < 4; ++i) engine().poll_once();
-  std::vector<rte_mbuf*> out(rte_ring_count(g_ring->tx()));
-  unsigned n = rte_ring_dequeue_burst(g_ring->tx(), reinterpret_cast<void**>(out.data()), static_cast<unsigned>(out.size()), nullptr);
-  out.resize(n);
   return out;
 }
 
@@ -126,15 +122,45 @@ TEST(EngineComponent, ArpRequestForUs_AnsweredWithStackMac) {
 
 // Mutates valid frames (bit flips, byte overwrites, truncation, extension,
 // header-field fuzz) and random garbage; seeded, so a failure reproduces.
+// Besides echo requests and ARP, the seeds hold the fragments of two echo
+// requests (first, middle and last, and some that overlap them), datagrams
+// to forward (to port 1's peer, with TTL 1, to a network without a route)
+// and one of an unknown protocol, so that reassembly, steering to the other
+// engine, forwarding and ICMP errors all run under the fuzz.
 TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
   std::mt19937 rng(20261121);
-  const unsigned in_use_before = rte_mempool_in_use_count(pool());
-  const LcoreCounters before = engine().counters();
-  std::vector<std::vector<uint8_t>> seeds = {echo_request(1, 0), echo_request(2, 56), echo_request(3, 1472),
-                                             arp_request(kPeerIp, kStackIp),
-                                             arp_request(Ipv4Addr::from_octets(10, 0, 0, 77), kStackIp),
-                                             // from a host nobody answers for: replies wait for ARP, then give up
-                                             echo_request(4, 100, Ipv4Addr::from_octets(10, 0, 0, 50))};
+  auto& ring = *g_ring;
+  ring.stack().context().ping.ident.store(0);  // echo replies are drops, never silently taken by a ping
+  const unsigned in_use_before = ring.in_use();
+  const LcoreCounters before = ring.counters();
+  const Ipv4Addr kFar = Ipv4Addr::from_octets(10, 0, 0, 3);  // steered to the other engine than kPeerIp's
+  const Ipv4Addr kPort1Peer = ringtest::peer_ip(1);
+  // A 1228-byte echo request from the peer in three fragments (its reply
+  // still fits the MTU), fragments overlapping them, and a second datagram
+  // of two fragments from a host whose ARP may never answer.
+  const Bytes big = echo_datagram(kPeerIp, kStackIp, 0x4242, 9, 1200);
+  const Bytes other = echo_datagram(kFar, kStackIp, 0x4343, 10, 600);
+  ringtest::Ipv4Fields unknown;
+  unknown.protocol = 253;
+  unknown.ident = 0x4444;
+  std::vector<std::vector<uint8_t>> seeds = {
+      echo_request(1, 0), echo_request(2, 56), echo_request(3, 1472), arp_request(kPeerIp, kStackIp),
+      arp_request(Ipv4Addr::from_octets(10, 0, 0, 77), kStackIp),
+      // from a host nobody answers for: replies wait for ARP, then give up
+      echo_request(4, 100, Ipv4Addr::from_octets(10, 0, 0, 50)),
+      ringtest::eth_frame(ringtest::ip_fragment(big, 0, 400, true)),
+      ringtest::eth_frame(ringtest::ip_fragment(big, 400, 400, true)),
+      ringtest::eth_frame(ringtest::ip_fragment(big, 800, 408, false)),
+      ringtest::eth_frame(ringtest::ip_fragment(big, 200, 400, true)),  // overlaps both neighbours
+      ringtest::eth_frame(ringtest::ip_fragment(big, 800, 200, true)),  // same offset as the last, shorter
+      ringtest::eth_frame(ringtest::ip_fragment(big, 24, 8, false)),    // teardrop: ends inside the first
+      ringtest::eth_frame(ringtest::ip_fragment(other, 0, 304, true)),
+      ringtest::eth_frame(ringtest::ip_fragment(other, 304, 304, false)),
+      ringtest::eth_frame(echo_datagram(kPeerIp, kPort1Peer, 0x4545, 11, 64)),      // forwarded to port 1
+      ringtest::eth_frame(echo_datagram(kPeerIp, kPort1Peer, 0x4646, 12, 64, 1)),   // time exceeded
+      ringtest::eth_frame(echo_datagram(kPeerIp, Ipv4Addr::from_octets(10, 99, 0, 1), 0x4747, 13, 64)),  // no route
+      ringtest::eth_frame(ringtest::ipv4_datagram(unknown, Bytes(40, 0xab))),       // protocol unreachable
+  };
   constexpr int kRounds = 20000;
   constexpr int kBatch = 32;
   uint64_t injected = 0, sent = 0;
@@ -147,7 +173,7 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
         for (auto& b : f) b = static_cast<uint8_t>(rng());
       } else {
         f = seeds[rng() % seeds.size()];
-        int edits = 1 + static_cast<int>(rng() % 4);
+        int edits = static_cast<int>(rng() % 5);  // 0: the seed as it is
         for (int e = 0; e < edits && !f.empty(); ++e) {
           switch (rng() % 5) {
             case 0: f[rng() % f.size()] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
@@ -171,39 +197,86 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
     sent += out.size();
     free_all(out);
   }
-  // Let the ARP replica give up on next hops that never answer (the fuzz
-  // invents on-link sources), bounded in time.
-  for (int i = 0; i < 400 && rte_mempool_in_use_count(pool()) != in_use_before; ++i) {
+  // Let ARP give up on next hops that never answer (the fuzz invents
+  // on-link sources) and the reassembly tables expire what they hold (100 ms
+  // in this config), bounded in time.
+  auto settled = [&] {
+    for (unsigned e = 0; e < ring.engines(); ++e)
+      if (ring.engine(e).reassembly().flows() != 0) return false;
+    return ring.in_use() == in_use_before;
+  };
+  for (int i = 0; i < 300 && !settled(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     auto out = exchange({});
     sent += out.size();
     free_all(out);
   }
-  EXPECT_EQ(rte_mempool_in_use_count(pool()), in_use_before) << "mbufs leaked";
-  const LcoreCounters& after = engine().counters();
-  EXPECT_EQ(after.rx_packets - before.rx_packets, injected);
-  // Every frame in was answered (at most one reply each) or dropped by reason;
-  // ARP requests the stack originated are extra frames out.
+  for (unsigned e = 0; e < ring.engines(); ++e) EXPECT_EQ(ring.engine(e).reassembly().flows(), 0u);
+  EXPECT_EQ(ring.in_use(), in_use_before) << "mbufs leaked";
+  const LcoreCounters after = ring.counters();
+  auto delta = [&](uint64_t LcoreCounters::*f) { return after.*f - before.*f; };
+  auto drop_delta = [&](DropReason r) {
+    return after.drops[static_cast<size_t>(r)] - before.drops[static_cast<size_t>(r)];
+  };
+  EXPECT_EQ(delta(&LcoreCounters::rx_packets), injected);
+  EXPECT_EQ(sent, delta(&LcoreCounters::tx_packets));
+  // Every input frame and every packet the engines originate (ARP requests,
+  // ICMP errors) ends exactly once: on the wire, dropped by reason, consumed
+  // (ARP replies and ICMP errors to us), or absorbed into a reassembled
+  // datagram, which is itself one new packet with one outcome. Looped-back
+  // and steered packets are in transit, not new. Splitting a datagram on
+  // output would make frames no counter ties to datagrams: nothing here
+  // exceeds an MTU, so none may be split.
+  uint64_t originated = delta(&LcoreCounters::arp_requests_sent) + delta(&LcoreCounters::icmp_errors_sent);
+  uint64_t consumed = delta(&LcoreCounters::arp_replies_in) + delta(&LcoreCounters::icmp_errors_in);
   uint64_t drops = after.drop_total() - before.drop_total();
-  uint64_t requests = after.arp_requests_sent - before.arp_requests_sent;
-  uint64_t consumed = after.arp_replies_in - before.arp_replies_in;  // ARP replies: absorbed, nothing to send
-  EXPECT_EQ(sent, after.tx_packets - before.tx_packets);
-  EXPECT_GT(requests, 0u) << "the fuzz should have exercised ARP resolution";
-  EXPECT_GT(after.drops[static_cast<size_t>(DropReason::arp_resolve_failed)] +
-                after.drops[static_cast<size_t>(DropReason::arp_pending_full)],
-            0u);
-  EXPECT_EQ(injected, (sent - requests) + drops + consumed)
-      << "sent " << sent << " requests " << requests << " drops " << drops << " consumed " << consumed;
+  uint64_t reasm = delta(&LcoreCounters::reasm_ok);
+  uint64_t absorbed = delta(&LcoreCounters::reasm_fragments);
+  EXPECT_EQ(delta(&LcoreCounters::frags_out), 0u);
+  EXPECT_EQ(delta(&LcoreCounters::icmp_errors_rate_limited), 0u) << "icmp.error_rate is 0 in this config";
+  EXPECT_EQ(injected + originated + reasm, sent + drops + consumed + absorbed)
+      << "sent " << sent << " originated " << originated << " reassembled " << reasm << " drops " << drops
+      << " consumed " << consumed << " absorbed " << absorbed;
+  for (auto [name, value] : {std::pair<const char*, uint64_t>{"injected", injected}, {"sent", sent},
+                              {"originated", originated}, {"reassembled", reasm}, {"absorbed", absorbed},
+                              {"drops", drops}, {"consumed", consumed},
+                              {"steered", delta(&LcoreCounters::steered_out)},
+                              {"forwarded", delta(&LcoreCounters::ipv4_forwarded)}})
+    RecordProperty(name, std::to_string(value));
+  // The fuzz reached what it is meant to exercise.
+  EXPECT_GT(delta(&LcoreCounters::arp_requests_sent), 0u) << "ARP resolution";
+  EXPECT_GT(drop_delta(DropReason::arp_resolve_failed) + drop_delta(DropReason::arp_pending_full), 0u);
+  EXPECT_GT(reasm, 0u) << "reassembly";
+  EXPECT_GT(delta(&LcoreCounters::steered_out), 0u) << "steering to the owning engine";
+  EXPECT_EQ(delta(&LcoreCounters::steered_out), delta(&LcoreCounters::steered_in));
+  EXPECT_GT(drop_delta(DropReason::frag_overlap), 0u);
+  EXPECT_GT(drop_delta(DropReason::frag_duplicate), 0u);
+  EXPECT_GT(drop_delta(DropReason::frag_timeout), 0u);
+  EXPECT_GT(delta(&LcoreCounters::ipv4_forwarded), 0u);
+  EXPECT_GT(delta(&LcoreCounters::icmp_errors_sent), 0u);
+  EXPECT_GT(consumed, 0u);
 }
 
 }  // namespace
+
+ringtest::RingStack& component_ring() { return *g_ring; }
+
 }  // namespace dpdkstack
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   using namespace dpdkstack;
-  // Fast ARP give-up, so the fuzz can wait for unresolvable next hops.
-  g_ring = ringtest::RingStack::start("dstcomp", R"("retry_interval_ms": 10, "max_requests": 2)");
+  ringtest::RingStackOptions opt;
+  // Fast ARP give-up, so the fuzz can wait for unresolvable next hops; a
+  // short reassembly timeout (the least the config takes), so held fragments
+  // expire within the tests; ICMP errors never rate limited, so every one
+  // the rules allow is sent.
+  opt.arp = R"("retry_interval_ms": 10, "max_requests": 2)";
+  opt.extra = R"("ip": {"reassembly": {"timeout_ms": 100}}, "icmp": {"error_rate": 0})";
+  opt.ports = 2;
+  opt.engines = 2;
+  opt.port_extra = {"", R"("mtu": 1280)"};
+  g_ring = ringtest::RingStack::start("dstcomp", opt);
   if (!g_ring) return 1;
   int rc = RUN_ALL_TESTS();
   unsigned in_use = g_ring->stop();

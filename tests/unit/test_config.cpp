@@ -38,6 +38,27 @@ std::string with(std::string_view extra) {
   return ::testing::AssertionSuccess() << msg;
 }
 
+// As RejectedAt, and the message also contains `want` (what was expected).
+::testing::AssertionResult RejectedWith(const std::string& text, const std::string& path, const std::string& want) {
+  auto at = RejectedAt(text, path);
+  if (!at) return at;
+  const std::string msg = parse_config(text).error().message;
+  if (msg.find(want) == std::string::npos)
+    return ::testing::AssertionFailure() << "got message \"" << msg << "\", want it to contain \"" << want << "\"";
+  return ::testing::AssertionSuccess() << msg;
+}
+
+// Two ports, 10.0.0.1/24 (port 0) and 10.1.1.1/24 (port 1), and the
+// top-level members in `extra`.
+std::string two_ports(std::string_view extra) {
+  return std::string(R"({"ports": [{"address": "10.0.0.1/24"}, {"address": "10.1.1.1/24"}], )") +
+         std::string(extra) + "}";
+}
+// two_ports() with the routes array `routes` (the text between brackets).
+std::string routes(std::string_view routes) {
+  return two_ports(std::string(R"("routes": [)") + std::string(routes) + "]");
+}
+
 std::string error_of(const std::string& text) {
   auto r = parse_config(text);
   return r.ok() ? std::string("<accepted>") : r.error().message;
@@ -59,6 +80,23 @@ constexpr const char* kFullConfig = R"({
       "address": "192.168.7.1/30"
     }
   ],
+  "routes": [
+    {"prefix": "10.2.0.0/16", "via": "10.0.0.1"},
+    {"prefix": "0.0.0.0/0", "via": "192.168.7.2", "port": 1},
+    {"prefix": "172.16.5.0/24", "port": 1},
+    {"prefix": "172.16.6.7/32", "via": "0.0.0.0", "port": 0}
+  ],
+  "ip": {
+    "forwarding": false,
+    "default_ttl": 32,
+    "max_routes": 2048,
+    "reassembly": {"timeout_ms": 5000, "max_flows": 256, "max_fragments": 64, "max_total_fragments": 4096},
+    "pmtu": {"timeout_s": 300, "max_entries": 512}
+  },
+  "icmp": {
+    "error_rate": 100,
+    "error_burst": 10
+  },
   "arp": {
     "entry_timeout_s": 60,
     "retry_interval_ms": 250,
@@ -115,6 +153,32 @@ TEST(Config, Full_EveryKeyParsed) {
   EXPECT_EQ(c.arp.statics[1].ip, Ipv4Addr::from_octets(10, 0, 0, 1));
   EXPECT_EQ(c.arp.statics[1].mac, (MacAddr{{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}}));
 
+  ASSERT_EQ(c.routes.size(), 4u);
+  EXPECT_EQ(c.routes[0].prefix.to_string(), "10.2.0.0/16");
+  EXPECT_EQ(c.routes[0].via, Ipv4Addr::from_octets(10, 0, 0, 1));
+  EXPECT_EQ(c.routes[0].port, 0);  // resolved from the gateway
+  EXPECT_EQ(c.routes[1].prefix.to_string(), "0.0.0.0/0");
+  EXPECT_EQ(c.routes[1].via, Ipv4Addr::from_octets(192, 168, 7, 2));
+  EXPECT_EQ(c.routes[1].port, 1);
+  EXPECT_EQ(c.routes[2].prefix.to_string(), "172.16.5.0/24");
+  EXPECT_TRUE(c.routes[2].via.is_unspecified());  // on-link
+  EXPECT_EQ(c.routes[2].port, 1);
+  EXPECT_EQ(c.routes[3].prefix.to_string(), "172.16.6.7/32");
+  EXPECT_TRUE(c.routes[3].via.is_unspecified());
+  EXPECT_EQ(c.routes[3].port, 0);
+
+  EXPECT_FALSE(c.ip.forwarding);
+  EXPECT_EQ(c.ip.default_ttl, 32);
+  EXPECT_EQ(c.ip.max_routes, 2048u);
+  EXPECT_EQ(c.ip.reassembly_timeout_ms, 5000u);
+  EXPECT_EQ(c.ip.reassembly_max_flows, 256u);
+  EXPECT_EQ(c.ip.reassembly_max_fragments, 64u);
+  EXPECT_EQ(c.ip.reassembly_max_total_fragments, 4096u);
+  EXPECT_EQ(c.ip.pmtu_timeout_s, 300u);
+  EXPECT_EQ(c.ip.pmtu_max_entries, 512u);
+  EXPECT_EQ(c.icmp.error_rate, 100u);
+  EXPECT_EQ(c.icmp.error_burst, 10u);
+
   EXPECT_EQ(c.logging.level, "debug");
 }
 
@@ -136,15 +200,118 @@ TEST(Config, Minimal_DefaultsForEveryAbsentKey) {
   EXPECT_EQ(c.arp.pending_max, 16u);
   EXPECT_EQ(c.arp.max_entries, 4096u);
   EXPECT_TRUE(c.arp.statics.empty());
+  EXPECT_TRUE(c.routes.empty());
+  EXPECT_TRUE(c.ip.forwarding);
+  EXPECT_EQ(c.ip.default_ttl, 64);
+  EXPECT_EQ(c.ip.max_routes, 1024u);
+  EXPECT_EQ(c.ip.reassembly_timeout_ms, 30000u);
+  EXPECT_EQ(c.ip.reassembly_max_flows, 1024u);
+  EXPECT_EQ(c.ip.reassembly_max_fragments, 128u);
+  EXPECT_EQ(c.ip.reassembly_max_total_fragments, 8192u);
+  EXPECT_EQ(c.ip.pmtu_timeout_s, 600u);
+  EXPECT_EQ(c.ip.pmtu_max_entries, 1024u);
+  EXPECT_EQ(c.icmp.error_rate, 1000u);
+  EXPECT_EQ(c.icmp.error_burst, 50u);
   EXPECT_EQ(c.logging.level, "info");
 }
 
 TEST(Config, EmptySections_TakeDefaults) {
-  auto r = parse_config(with(R"("arp": {"static": []}, "logging": {})"));
+  auto r = parse_config(with(R"("arp": {"static": []}, "logging": {}, "routes": [], "ip": {"reassembly": {},
+                              "pmtu": {}}, "icmp": {})"));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->arp.entry_timeout_s, 300u);
   EXPECT_TRUE(r->arp.statics.empty());
   EXPECT_EQ(r->logging.level, "info");
+  EXPECT_TRUE(r->routes.empty());
+  EXPECT_TRUE(r->ip.forwarding);
+  EXPECT_EQ(r->ip.default_ttl, 64);
+  EXPECT_EQ(r->ip.reassembly_timeout_ms, 30000u);
+  EXPECT_EQ(r->ip.pmtu_timeout_s, 600u);
+  EXPECT_EQ(r->icmp.error_rate, 1000u);
+  EXPECT_EQ(r->icmp.error_burst, 50u);
+}
+
+// The example of docs/CONFIG.md: a gateway without a port picks the port
+// whose network holds it; a port without a gateway is an on-link route.
+TEST(Config, RoutesExample_PortsResolved) {
+  auto r = parse_config(routes(R"({"prefix": "10.2.0.0/16", "via": "10.1.1.2"},
+                                  {"prefix": "0.0.0.0/0", "via": "10.0.0.2", "port": 0},
+                                  {"prefix": "192.168.5.0/24", "port": 1})"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->routes.size(), 3u);
+  EXPECT_EQ(r->routes[0].port, 1);
+  EXPECT_EQ(r->routes[0].via, Ipv4Addr::from_octets(10, 1, 1, 2));
+  EXPECT_EQ(r->routes[1].port, 0);
+  EXPECT_EQ(r->routes[1].prefix.len, 0);
+  EXPECT_EQ(r->routes[2].port, 1);
+  EXPECT_TRUE(r->routes[2].via.is_unspecified());
+}
+
+TEST(Config, Routes_AcceptedEdgeCases) {
+  const std::string ok[] = {
+      // The same network as a port's with another length is another prefix.
+      routes(R"({"prefix": "10.0.0.0/16", "via": "10.0.0.2"})"),
+      routes(R"({"prefix": "10.0.0.0/25", "via": "10.0.0.2"})"),
+      // A host route.
+      routes(R"({"prefix": "10.9.9.9/32", "via": "10.1.1.254"})"),
+      // Lowest and highest host of the port's network as gateways.
+      routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0.2"}, {"prefix": "10.3.0.0/16", "via": "10.0.0.254"})"),
+      // Explicit port agreeing with the gateway.
+      routes(R"({"prefix": "10.2.0.0/16", "via": "10.1.1.2", "port": 1})"),
+      // Two ports on one network: the gateway is ambiguous, "port" settles it.
+      R"({"ports": [{"address": "10.0.0.1/24"}, {"address": "10.0.0.3/24"}],
+          "routes": [{"prefix": "10.2.0.0/16", "via": "10.0.0.2", "port": 1}]})",
+  };
+  for (const auto& text : ok) {
+    auto r = parse_config(text);
+    EXPECT_TRUE(r.ok()) << text << "\n" << (r.ok() ? "" : r.error().message);
+  }
+}
+
+TEST(Config, RoutesFillMaxRoutesExactly_Accepted) {
+  // One connected + 15 static = 16 = max_routes.
+  std::string rs;
+  for (int i = 0; i < 15; ++i)
+    rs += std::string(i ? ", " : "") + R"({"prefix": "10.)" + std::to_string(100 + i) +
+          R"(.0.0/16", "via": "10.0.0.3"})";
+  auto r = parse_config(with(R"("ip": {"max_routes": 16}, "routes": [)" + rs + "]"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->routes.size(), 15u);
+}
+
+TEST(Config, TwoPortsOnOneNetwork_CountedAsOneConnectedRoute) {
+  std::string rs;
+  for (int i = 0; i < 15; ++i)
+    rs += std::string(i ? ", " : "") + R"({"prefix": "10.)" + std::to_string(100 + i) + R"(.0.0/16", "port": 0})";
+  auto r = parse_config(R"({"ports": [{"address": "10.0.0.1/24"}, {"address": "10.0.0.3/24"}],
+                            "ip": {"max_routes": 16}, "routes": [)" + rs + "]}");
+  EXPECT_TRUE(r.ok()) << r.error().message;
+}
+
+TEST(Config, IpIcmpBoundaries_Accepted) {
+  const std::string ok[] = {
+      with(R"("ip": {"forwarding": true, "default_ttl": 1, "max_routes": 16,
+                     "reassembly": {"timeout_ms": 100, "max_flows": 1, "max_fragments": 2, "max_total_fragments": 16},
+                     "pmtu": {"timeout_s": 10, "max_entries": 16}},
+              "icmp": {"error_rate": 0, "error_burst": 1})"),
+      with(R"("ip": {"forwarding": false, "default_ttl": 255, "max_routes": 1048576,
+                     "reassembly": {"timeout_ms": 600000, "max_flows": 65536, "max_fragments": 1024,
+                                    "max_total_fragments": 1048576},
+                     "pmtu": {"timeout_s": 86400, "max_entries": 1048576}},
+              "icmp": {"error_rate": 1000000, "error_burst": 1000000})"),
+  };
+  for (const auto& text : ok) {
+    auto r = parse_config(text);
+    EXPECT_TRUE(r.ok()) << text << "\n" << (r.ok() ? "" : r.error().message);
+  }
+  auto r = parse_config(ok[0]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->icmp.error_rate, 0u);  // never rate limited
+  EXPECT_EQ(r->ip.default_ttl, 1);
+  auto hi = parse_config(ok[1]);
+  ASSERT_TRUE(hi.ok());
+  EXPECT_EQ(hi->ip.default_ttl, 255);
+  EXPECT_EQ(hi->ip.max_routes, 1048576u);
 }
 
 TEST(Config, Boundaries_Accepted) {
@@ -244,7 +411,7 @@ TEST(Config, MtuNull_RejectedAtPath) {
 TEST(Config, UnknownTopLevelKey_RejectedAtPath) {
   const auto text = with(R"("bogus": 1)");
   EXPECT_TRUE(RejectedAt(text, "$.bogus"));
-  EXPECT_NE(error_of(text).find("unknown key"), std::string::npos) << error_of(text);
+  EXPECT_EQ(error_of(text), "$.bogus: unknown key (expected one of: ports, routes, ip, icmp, arp, logging)");
 }
 
 TEST(Config, UnknownPortKey_RejectedAtPath) {
@@ -519,6 +686,357 @@ TEST(Config, LoggingNotAnObject_RejectedAtPath) {
 
 TEST(Config, LoggingUnknownKey_RejectedAtPath) {
   EXPECT_TRUE(RejectedAt(with(R"("logging": {"level": "info", "file": "/tmp/x"})"), "$.logging.file"));
+}
+
+// ------------------------------------------------------ rejected: routes
+
+TEST(Config, RoutesNotAnArray_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(two_ports(R"("routes": {"prefix": "10.2.0.0/16"})"), "$.routes",
+                           "expected an array of routes, got an object"));
+}
+
+TEST(Config, RouteNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"("10.2.0.0/16 via 10.0.0.2")"), "$.routes[0]", "expected an object"));
+}
+
+TEST(Config, RouteUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "gateway": "10.0.0.2"})"), "$.routes[0].gateway",
+                           "unknown key (expected one of: prefix, via, port)"));
+}
+
+TEST(Config, RouteMissingPrefix_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"via": "10.0.0.2"})"), "$.routes[0].prefix",
+                           "required key missing (expected a network prefix"));
+}
+
+TEST(Config, RoutePrefixNotAString_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": 16, "via": "10.0.0.2"})"), "$.routes[0].prefix",
+                           "expected a string, got an integer"));
+}
+
+TEST(Config, RoutePrefixMalformed_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0/16", "via": "10.0.0.2"})"), "$.routes[0].prefix",
+                           "expected a network prefix with length 0..32"));
+}
+
+TEST(Config, RoutePrefixWithoutLength_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0", "via": "10.0.0.2"})"), "$.routes[0].prefix",
+                           "expected a network prefix with length 0..32"));
+}
+
+TEST(Config, RoutePrefixLength33_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/33", "via": "10.0.0.2"})"), "$.routes[0].prefix",
+                           "expected a network prefix with length 0..32"));
+}
+
+TEST(Config, RoutePrefixHostBitsSet_RejectedAtPath) {
+  const auto text = routes(R"({"prefix": "10.2.0.1/16", "via": "10.0.0.2"})");
+  EXPECT_TRUE(RejectedAt(text, "$.routes[0].prefix"));
+  EXPECT_EQ(error_of(text),
+            R"($.routes[0].prefix: expected a network prefix with host bits zero, e.g. 10.2.0.0/16, got "10.2.0.1/16")");
+}
+
+TEST(Config, RouteDefaultPrefixHostBitsSet_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.0.0.2/0", "via": "10.0.0.2"})"), "$.routes[0].prefix",
+                           "host bits zero, e.g. 0.0.0.0/0"));
+}
+
+TEST(Config, RouteNeitherViaNorPort_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16"})"), "$.routes[0]",
+                           R"(expected "via" (a gateway), "port" (an on-link route) or both)"));
+}
+
+TEST(Config, RouteOnLinkViaZeroWithoutPort_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "0.0.0.0"})"), "$.routes[0].port",
+                           "needs a port"));
+}
+
+TEST(Config, RouteViaMalformed_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0"})"), "$.routes[0].via",
+                           "expected a dotted-quad IPv4 address"));
+}
+
+TEST(Config, RouteViaWithPrefixLength_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0.2/24"})"), "$.routes[0].via",
+                           "expected a dotted-quad IPv4 address"));
+}
+
+TEST(Config, RouteViaNotAString_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": 167772162})"), "$.routes[0].via",
+                           "expected a string"));
+}
+
+TEST(Config, RouteViaMulticast_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "224.0.0.1", "port": 0})"),
+                           "$.routes[0].via", "expected a unicast gateway address"));
+}
+
+TEST(Config, RouteViaLimitedBroadcast_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "255.255.255.255"})"), "$.routes[0].via",
+                           "expected a unicast gateway address"));
+}
+
+TEST(Config, RouteViaOwnAddress_RejectedAtPath) {
+  const auto text = routes(R"({"prefix": "10.2.0.0/16", "via": "10.1.1.1"})");
+  EXPECT_TRUE(RejectedWith(text, "$.routes[0].via", "expected a neighbour's address"));
+  EXPECT_NE(error_of(text).find("the address of $.ports[1]"), std::string::npos) << error_of(text);
+}
+
+TEST(Config, RouteViaOwnAddressWithPort_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0.1", "port": 0})"),
+                           "$.routes[0].via", "expected a neighbour's address"));
+}
+
+TEST(Config, RouteViaOutsideEveryPort_RejectedAtPath) {
+  const auto text = routes(R"({"prefix": "10.2.0.0/16", "via": "10.9.9.9"})");
+  EXPECT_TRUE(RejectedAt(text, "$.routes[0].via"));
+  EXPECT_EQ(error_of(text), "$.routes[0].via: expected a gateway inside the network of a port (10.0.0.0/24, "
+                            "10.1.1.0/24), got \"10.9.9.9\"");
+}
+
+TEST(Config, RouteViaOutsideGivenPort_RejectedAtPath) {
+  const auto text = routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0.2", "port": 1})");
+  EXPECT_TRUE(RejectedAt(text, "$.routes[0].via"));
+  EXPECT_EQ(error_of(text), "$.routes[0].via: expected a unicast host address inside the network of $.ports[1] "
+                            "(10.1.1.0/24), got \"10.0.0.2\"");
+}
+
+TEST(Config, RouteViaInsideTwoPorts_RejectedAtPath) {
+  const auto text = R"({"ports": [{"address": "10.0.0.1/24"}, {"address": "10.0.0.3/24"}],
+                        "routes": [{"prefix": "10.2.0.0/16", "via": "10.0.0.2"}]})";
+  EXPECT_TRUE(RejectedWith(text, "$.routes[0].via", "expected a gateway inside the network of exactly one port"));
+  EXPECT_NE(error_of(text).find("$.ports[0] and $.ports[1]"), std::string::npos) << error_of(text);
+}
+
+TEST(Config, RouteViaNetworkAddressOfPort_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0.0"})"), "$.routes[0].via",
+                           "expected a unicast host address inside the network of $.ports[0]"));
+}
+
+TEST(Config, RouteViaBroadcastAddressOfPort_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "10.1.1.255", "port": 1})"),
+                           "$.routes[0].via", "expected a unicast host address inside the network of $.ports[1]"));
+}
+
+TEST(Config, RoutePortOutOfRange_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "port": 2})"), "$.routes[0].port",
+                           "expected an integer in 0..1, got 2"));
+}
+
+TEST(Config, RoutePortNegative_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "port": -1})"), "$.routes[0].port",
+                           "expected an integer in 0..1"));
+}
+
+TEST(Config, RoutePortNotAnInteger_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "port": "0"})"), "$.routes[0].port",
+                           "expected an integer in 0..1, got a string"));
+}
+
+TEST(Config, RouteDuplicatePrefix_RejectedAtLaterOne) {
+  const auto text = routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0.2"},
+                              {"prefix": "10.3.0.0/16", "via": "10.0.0.2"},
+                              {"prefix": "10.2.0.0/16", "via": "10.1.1.2"})");
+  EXPECT_TRUE(RejectedAt(text, "$.routes[2].prefix"));
+  EXPECT_EQ(error_of(text), "$.routes[2].prefix: expected a prefix not already routed, got \"10.2.0.0/16\", "
+                            "already routed by $.routes[0]");
+}
+
+TEST(Config, RouteDuplicateDefaultRoute_RejectedAtLaterOne) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "0.0.0.0/0", "via": "10.0.0.2"},
+                                     {"prefix": "0.0.0.0/0", "via": "10.1.1.2"})"),
+                           "$.routes[1].prefix", "already routed by $.routes[0]"));
+}
+
+TEST(Config, RouteSameAsConnectedNetwork_RejectedAtPath) {
+  const auto text = routes(R"({"prefix": "10.1.1.0/24", "via": "10.0.0.2"})");
+  EXPECT_TRUE(RejectedAt(text, "$.routes[0].prefix"));
+  EXPECT_EQ(error_of(text), "$.routes[0].prefix: expected a prefix not already routed, got \"10.1.1.0/24\", "
+                            "the connected network of $.ports[1]");
+}
+
+TEST(Config, RouteErrorInSecondEntry_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(routes(R"({"prefix": "10.2.0.0/16", "via": "10.0.0.2"},
+                                     {"prefix": "10.3.0.0/16", "via": "10.7.0.2"})"),
+                           "$.routes[1].via", "expected a gateway inside the network of a port"));
+}
+
+TEST(Config, MoreRoutesThanMaxRoutes_RejectedAtPath) {
+  // One connected + 16 static > 16.
+  std::string rs;
+  for (int i = 0; i < 16; ++i)
+    rs += std::string(i ? ", " : "") + R"({"prefix": "10.)" + std::to_string(100 + i) +
+          R"(.0.0/16", "via": "10.0.0.3"})";
+  const auto text = with(R"("ip": {"max_routes": 16}, "routes": [)" + rs + "]");
+  EXPECT_TRUE(RejectedAt(text, "$.routes"));
+  EXPECT_EQ(error_of(text), "$.routes: expected at most 15 routes ($.ip.max_routes 16 minus 1 connected), got 16");
+}
+
+TEST(Config, MoreConnectedNetworksThanMaxRoutes_RejectedAtPath) {
+  std::string text = R"({"ports": [)";
+  for (int i = 0; i < 17; ++i)
+    text += std::string(i ? ", " : "") + R"({"address": "10.0.)" + std::to_string(i) + R"(.1/24"})";
+  text += R"(], "ip": {"max_routes": 16}})";
+  EXPECT_TRUE(RejectedWith(text, "$.ip.max_routes", "expected at least 17 (one route per connected network"));
+}
+
+// ---------------------------------------------------------- rejected: ip
+
+TEST(Config, IpNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": true)"), "$.ip", "expected an object, got a boolean"));
+}
+
+TEST(Config, IpUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"ttl": 64})"), "$.ip.ttl",
+                           "unknown key (expected one of: forwarding, default_ttl, max_routes, reassembly, pmtu)"));
+}
+
+TEST(Config, IpForwardingString_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"forwarding": "yes"})"), "$.ip.forwarding",
+                           "expected true or false, got a string"));
+}
+
+TEST(Config, IpForwardingInteger_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"forwarding": 1})"), "$.ip.forwarding",
+                           "expected true or false, got an integer"));
+}
+
+TEST(Config, IpDefaultTtl0_RejectedAtPath) {
+  const auto text = with(R"("ip": {"default_ttl": 0})");
+  EXPECT_TRUE(RejectedAt(text, "$.ip.default_ttl"));
+  EXPECT_EQ(error_of(text), "$.ip.default_ttl: expected an integer in 1..255, got 0");
+}
+
+TEST(Config, IpDefaultTtl256_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"default_ttl": 256})"), "$.ip.default_ttl",
+                           "expected an integer in 1..255, got 256"));
+}
+
+TEST(Config, IpMaxRoutesTooSmall_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"max_routes": 15})"), "$.ip.max_routes",
+                           "expected an integer in 16..1048576, got 15"));
+}
+
+TEST(Config, IpMaxRoutesTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"max_routes": 1048577})"), "$.ip.max_routes",
+                           "expected an integer in 16..1048576, got 1048577"));
+}
+
+TEST(Config, IpReassemblyNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": 30000})"), "$.ip.reassembly",
+                           "expected an object, got an integer"));
+}
+
+TEST(Config, IpReassemblyUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"timeout": 100}})"), "$.ip.reassembly.timeout",
+                           "unknown key (expected one of: timeout_ms, max_flows, max_fragments, "
+                           "max_total_fragments)"));
+}
+
+TEST(Config, IpReassemblyTimeoutTooSmall_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"timeout_ms": 99}})"), "$.ip.reassembly.timeout_ms",
+                           "expected an integer in 100..600000, got 99"));
+}
+
+TEST(Config, IpReassemblyTimeoutTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"timeout_ms": 600001}})"), "$.ip.reassembly.timeout_ms",
+                           "expected an integer in 100..600000, got 600001"));
+}
+
+TEST(Config, IpReassemblyMaxFlows0_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"max_flows": 0}})"), "$.ip.reassembly.max_flows",
+                           "expected an integer in 1..65536, got 0"));
+}
+
+TEST(Config, IpReassemblyMaxFlowsTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"max_flows": 65537}})"), "$.ip.reassembly.max_flows",
+                           "expected an integer in 1..65536, got 65537"));
+}
+
+TEST(Config, IpReassemblyMaxFragments1_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"max_fragments": 1}})"), "$.ip.reassembly.max_fragments",
+                           "expected an integer in 2..1024, got 1"));
+}
+
+TEST(Config, IpReassemblyMaxFragmentsTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"max_fragments": 1025}})"),
+                           "$.ip.reassembly.max_fragments", "expected an integer in 2..1024, got 1025"));
+}
+
+TEST(Config, IpReassemblyMaxTotalFragmentsTooSmall_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"max_total_fragments": 15}})"),
+                           "$.ip.reassembly.max_total_fragments", "expected an integer in 16..1048576, got 15"));
+}
+
+TEST(Config, IpReassemblyMaxTotalFragmentsTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"reassembly": {"max_total_fragments": 1048577}})"),
+                           "$.ip.reassembly.max_total_fragments",
+                           "expected an integer in 16..1048576, got 1048577"));
+}
+
+TEST(Config, IpPmtuNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"pmtu": []})"), "$.ip.pmtu", "expected an object, got an array"));
+}
+
+TEST(Config, IpPmtuUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"pmtu": {"timeout_ms": 600000}})"), "$.ip.pmtu.timeout_ms",
+                           "unknown key (expected one of: timeout_s, max_entries)"));
+}
+
+TEST(Config, IpPmtuTimeoutTooSmall_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"pmtu": {"timeout_s": 9}})"), "$.ip.pmtu.timeout_s",
+                           "expected an integer in 10..86400, got 9"));
+}
+
+TEST(Config, IpPmtuTimeoutTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"pmtu": {"timeout_s": 86401}})"), "$.ip.pmtu.timeout_s",
+                           "expected an integer in 10..86400, got 86401"));
+}
+
+TEST(Config, IpPmtuMaxEntriesTooSmall_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"pmtu": {"max_entries": 15}})"), "$.ip.pmtu.max_entries",
+                           "expected an integer in 16..1048576, got 15"));
+}
+
+TEST(Config, IpPmtuMaxEntriesTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("ip": {"pmtu": {"max_entries": 1048577}})"), "$.ip.pmtu.max_entries",
+                           "expected an integer in 16..1048576, got 1048577"));
+}
+
+// -------------------------------------------------------- rejected: icmp
+
+TEST(Config, IcmpNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("icmp": 1000)"), "$.icmp", "expected an object, got an integer"));
+}
+
+TEST(Config, IcmpUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("icmp": {"rate": 10})"), "$.icmp.rate",
+                           "unknown key (expected one of: error_rate, error_burst)"));
+}
+
+TEST(Config, IcmpErrorRateNegative_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("icmp": {"error_rate": -1})"), "$.icmp.error_rate",
+                           "expected an integer in 0..1000000, got -1"));
+}
+
+TEST(Config, IcmpErrorRateTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("icmp": {"error_rate": 1000001})"), "$.icmp.error_rate",
+                           "expected an integer in 0..1000000, got 1000001"));
+}
+
+TEST(Config, IcmpErrorRateFloat_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("icmp": {"error_rate": 0.5})"), "$.icmp.error_rate",
+                           "expected an integer in 0..1000000, got a number"));
+}
+
+TEST(Config, IcmpErrorBurst0_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("icmp": {"error_burst": 0})"), "$.icmp.error_burst",
+                           "expected an integer in 1..1000000, got 0"));
+}
+
+TEST(Config, IcmpErrorBurstTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("icmp": {"error_burst": 1000001})"), "$.icmp.error_burst",
+                           "expected an integer in 1..1000000, got 1000001"));
 }
 
 // ---------------------------------------------------- rejected: document

@@ -30,8 +30,10 @@ def kinds(stack_mac, stack_ip, peer_ip, peer_mac):
         "ip_truncated_header": (raw(eth) + good_ip[:10], "ipv4_truncated"),
         "ip_header_only_ethernet": (raw(eth), "ipv4_truncated"),
         "ip_wrong_version": (raw(eth) + patched(0, 0x65), "ipv4_bad_version"),
-        "ip_fragment": (raw(eth / IP(src=peer_ip, dst=stack_ip, flags="MF") / ICMP() / Raw(b"y" * 16)), "ipv4_fragment"),
-        "ip_not_for_us": (raw(eth / IP(src=peer_ip, dst="10.0.0.77") / ICMP()), "ipv4_not_for_us"),
+        # MF set but 21 bytes of data: only the last fragment may be no multiple of 8
+        "ip_fragment": (raw(eth / IP(src=peer_ip, dst=stack_ip, flags="MF") / ICMP() / Raw(b"y" * 13)), "frag_inconsistent"),
+        "ip_ttl_expires_forwarding": (raw(eth / IP(src=peer_ip, dst="10.0.0.77", ttl=1) / ICMP()), "ipv4_ttl_exceeded"),
+        "ip_forward_to_loopback": (raw(eth / IP(src=peer_ip, dst="127.0.0.1") / ICMP()), "ipv4_not_forwardable"),
         "ip_multicast_source": (raw(eth / IP(src="224.1.2.3", dst=stack_ip) / ICMP()), "ipv4_bad_source"),
         "ip_zero_source": (raw(eth / IP(src="0.0.0.0", dst=stack_ip) / ICMP()), "ipv4_bad_source"),
         "ip_loopback_source": (raw(eth / IP(src="127.0.0.1", dst=stack_ip) / ICMP()), "ipv4_bad_source"),
