@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# IPv4 forwarding benchmark: packets per second forwarded between two ports, for 64- and
+# 1500-byte frames, by three forwarders over the same kind of link in one run:
+#   kernel   Linux (ip_forward=1) in a router namespace between two veth pairs
+#   testpmd  dpdk-testpmd --forward-mode=io on net_af_packet on the same veths (the
+#            ceiling: moves frames between the ports and does no IP work at all)
+#   stack    dpdk-stack with "ip": {"forwarding": true} on net_af_packet on the same veths
+# See docs/PERFORMANCE.md for the method.
+#
+#   namespace src            namespace rtr                      namespace dst
+#   veth-src 10.0.0.2 <-> veth-fa [10.0.0.1]  forwarder  veth-fb [10.1.1.1] <-> veth-dst 10.1.1.2
+#   generator, CPU 0        receive work (RPS) and forwarder, CPU 1       counted, dropped: CPU 0
+#   ([addresses] only for the kernel forwarder; the DPDK forwarders own the veth-f* ends
+#   through net_af_packet, run inside rtr with `ip netns exec`, and dpdk-stack holds
+#   10.0.0.1 and 10.1.1.1 itself.)
+#
+# A dpdk-stack build that rejects the "ip" key (before IPv4 forwarding) is run without it
+# on the same ports, flagged in the JSON and the table, and measures ~0 pps; a forwarder
+# that does not start at all is recorded as 0 pps; neither stops the run.
+#
+# Generator: dpdk-testpmd --forward-mode=txonly on net_af_packet on veth-src, on CPU 0,
+# one UDP flow 10.0.0.2:9 -> 10.1.1.2:9, destination MAC = veth-fa's MAC (which is also
+# the MAC of the DPDK forwarders' port 0).  Frame size = the Ethernet frame without FCS
+# as the link carries it (64 -> IPv4 total length 50; 1500 -> IPv4 total length 1486,
+# under the 1500 MTU).  Offered = frames veth-src handed to the link (tx_packets +
+# tx_dropped); forwarded = frames veth-dst received (rx_packets), both over a window of
+# DURATION seconds after WARMUP seconds of traffic.  dst drops the UDP datagrams with a
+# policy-routing blackhole rule (no ICMP back, no socket), after the count.
+#
+# usage: scripts/bench/forward.sh     (as root; ~4 minutes with the defaults)
+#
+# Environment knobs (defaults in brackets):
+#   ROUNDS [3]              rounds; each round runs every size x forwarder once,
+#                           interleaved; the report takes the median over rounds
+#   SIZES ["64 1500"]       frame sizes in bytes, without FCS (42..1514)
+#   FORWARDERS ["kernel testpmd stack"]
+#   DURATION [8]            seconds of the measured window per run
+#   WARMUP [1]              seconds of traffic before the window (ARP, rings)
+#   RPS [auto]              where veth-fa's receive processing runs.  auto: on CPU 1 (RPS)
+#                           for the kernel forwarder, where it IS the forwarding; for the
+#                           DPDK forwarders it stays in the generator's transmit on CPU 0,
+#                           where it fills the af_packet ring (the part a NIC does by DMA).
+#                           all: RPS to CPU 1 for every forwarder (the DPDK pollers then
+#                           share their core with the kernel's receive softirq, which
+#                           under overload starves them: receive livelock); none: no RPS
+#                           (then the kernel forwards on CPU 0, in the generator's softirq)
+#   SINK_RPS [1]            1 steers veth-dst's receive processing (the sink) to CPU 0, off the
+#                           forwarder's core; 0 leaves it inline in the forwarder's transmit
+#   TESTPMD_MODE [io]       io or mac for the testpmd forwarder
+#   OUT_DIR [bench-results] STACK, TESTPMD binaries [build/apps/dpdk-stack, dpdk-testpmd]
+#   KEEP_WORK [0]           1 keeps the raw outputs (work directory) for inspection
+#   QUIET_PCT [25]          before each run, wait until cores 0 and 1 are each less than
+#   QUIET_WAIT [10]         QUIET_PCT % busy (1 s sample), for at most QUIET_WAIT seconds
+#   QUIET_BUDGET [20]       and QUIET_BUDGET seconds in the whole run; the machine is shared,
+#                           so runs that had company on the cores are flagged "contended"
+#                           and the report prefers uncontended rounds
+#
+# Network rule: traffic only inside the three namespaces this script creates; every
+# process is bounded by `timeout` and stopped by its PID; the trap removes the
+# namespaces (and with them every link), the processes and the EAL runtime directories,
+# also on failure or Ctrl-C.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PY=/usr/bin/python3
+
+STACK=${STACK:-$ROOT/build/apps/dpdk-stack}
+TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd || true)}
+ROUNDS=${ROUNDS:-3}
+SIZES=${SIZES:-"64 1500"}
+FORWARDERS=${FORWARDERS:-"kernel testpmd stack"}
+DURATION=${DURATION:-8}
+WARMUP=${WARMUP:-1}
+RPS=${RPS:-auto}
+SINK_RPS=${SINK_RPS:-1}
+TESTPMD_MODE=${TESTPMD_MODE:-io}
+OUT_DIR=${OUT_DIR:-$ROOT/bench-results}
+KEEP_WORK=${KEEP_WORK:-0}
+QUIET_PCT=${QUIET_PCT:-25}
+QUIET_WAIT=${QUIET_WAIT:-10}
+QUIET_BUDGET=${QUIET_BUDGET:-20}
+QUIET_SPENT=0
+
+FWD_CORE=1   # the forwarder (stack engine, testpmd forwarding lcore, kernel softirq via RPS)
+GEN_CORE=0   # the traffic generator
+SRC_IP=10.0.0.2 FWD_A_IP=10.0.0.1 FWD_B_IP=10.1.1.1 DST_IP=10.1.1.2
+UDP_PORT=9
+IF_SRC=veth-src IF_FA=veth-fa IF_FB=veth-fb IF_DST=veth-dst   # one per namespace: no clashes
+
+TS=$(date -u +%Y%m%dT%H%M%SZ)
+TAG=$(printf '%05d' $(($$ % 100000)))
+WORK=
+
+PIDS=()    # processes this script started (stopped by PID only)
+NETNS=()   # namespaces this script created (every link lives inside one)
+
+exec 3>&2  # the script's own stderr; a trap can fire while a command's stderr is redirected
+log() { printf '[forward %s] %s\n' "$(date +%T)" "$*" >&3; }
+die() { log "error: $*"; exit 1; }
+
+stop_pid() {  # TERM, wait at most 10 s, then KILL; only PIDs this script started
+  local pid=$1
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+  local keep=() p
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+del_all_ns() {
+  local n
+  for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
+  NETNS=()
+}
+
+cleanup() {
+  local rc=$? p
+  set +e
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  del_all_ns
+  [[ -n ${TAG:-} ]] && rm -rf /var/run/dpdk/bench_forward_"${TAG}"_* 2>/dev/null
+  if [[ -n $WORK ]]; then
+    if [[ $KEEP_WORK == 1 ]]; then log "raw outputs kept in $WORK"; else rm -rf "$WORK"; fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM HUP
+WORK=$(mktemp -d /tmp/bench-forward.XXXXXX)
+
+[[ $(id -u) == 0 ]] || die "needs root (network namespaces, DPDK af_packet)"
+(( $(nproc) >= 2 )) || die "needs 2 cores (generator on core $GEN_CORE, forwarder on core $FWD_CORE)"
+[[ -n $TESTPMD ]] || die "needs dpdk-testpmd (the generator; Debian package dpdk)"
+for f in $FORWARDERS; do
+  case $f in
+    kernel|testpmd) ;;
+    stack) [[ -x $STACK ]] || die "no dpdk-stack binary at $STACK (run ninja -C build, or drop stack from FORWARDERS)" ;;
+    *) die "unknown forwarder $f (kernel, testpmd, stack)" ;;
+  esac
+done
+for s in $SIZES; do
+  if ! [[ $s =~ ^[0-9]+$ ]] || (( s < 42 || s > 1514 )); then
+    die "frame size $s: expected 42..1514 (headers 42, MTU 1500 + 14)"
+  fi
+done
+[[ $TESTPMD_MODE == io || $TESTPMD_MODE == mac ]] || die "TESTPMD_MODE: io or mac"
+[[ $RPS == auto || $RPS == all || $RPS == none ]] || die "RPS: auto, all or none"
+
+# --- matplotlib for the PNG: install from the distribution only if missing --------------
+if ! $PY -c 'import matplotlib' 2>/dev/null; then
+  if apt-cache policy python3-matplotlib 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    log "installing python3-matplotlib (for the PNG plot)"
+    timeout 300 apt-get install -y -q python3-matplotlib >/dev/null 2>&1 ||
+      log "apt-get install python3-matplotlib failed; no PNG this time"
+  else
+    log "python3-matplotlib not installable here; no PNG this time"
+  fi
+fi
+
+# --- memory for testpmd (dpdk-stack chooses its own: --in-memory with >= 256 MB free) ----
+testpmd_mem() {  # hugepages if at least 64 MB are free now, else anonymous memory
+  local free_mb
+  free_mb=$(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0) * 2 ))
+  if (( free_mb >= 64 )) && grep -q ' hugetlbfs ' /proc/mounts; then
+    echo "--in-memory"
+  else
+    echo "--no-huge -m 256 --no-shconf"
+  fi
+}
+
+new_ns() {  # new_ns NAME: namespace with lo up and IPv6 off (no RS/DAD/MLD on the links)
+  ip netns add "$1"; NETNS+=("$1")
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$1" link set lo up
+}
+
+wait_log() {  # wait_log FILE PATTERN PID SECONDS
+  local f=$1 pat=$2 pid=$3 s=$4
+  for _ in $(seq $((s * 10))); do
+    grep -q -- "$pat" "$f" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { log "process $pid exited early:"; tail -5 "$f" >&3; return 1; }
+    sleep 0.1
+  done
+  log "timed out waiting for '$pat' in $f"; tail -5 "$f" >&3; return 1
+}
+
+# Topology for one run: namespaces $NS_SRC, $NS_RTR, $NS_DST and two veth pairs.
+make_topology() {  # make_topology FORWARDER
+  local fwd=$1
+  new_ns "$NS_SRC"; new_ns "$NS_RTR"; new_ns "$NS_DST"
+  ip link add "$IF_SRC" netns "$NS_SRC" type veth peer name "$IF_FA" netns "$NS_RTR"
+  ip link add "$IF_DST" netns "$NS_DST" type veth peer name "$IF_FB" netns "$NS_RTR"
+  ip -n "$NS_SRC" addr add $SRC_IP/24 dev $IF_SRC
+  ip -n "$NS_DST" addr add $DST_IP/24 dev $IF_DST
+  if [[ $fwd == kernel ]]; then
+    ip -n "$NS_RTR" addr add $FWD_A_IP/24 dev $IF_FA
+    ip -n "$NS_RTR" addr add $FWD_B_IP/24 dev $IF_FB
+    ip netns exec "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1
+  fi
+  # (DPDK forwarders: no addresses and ip_forward=0 in rtr, so the kernel there answers
+  # nothing and drops its copy of each frame right after the af_packet tap.)
+  local n; for n in "$NS_SRC:$IF_SRC" "$NS_RTR:$IF_FA" "$NS_RTR:$IF_FB" "$NS_DST:$IF_DST"; do
+    ip -n "${n%%:*}" link set "${n#*:}" up
+  done
+  ip -n "$NS_SRC" route add 10.1.1.0/24 via $FWD_A_IP
+  ip -n "$NS_DST" route add 10.0.0.0/24 via $FWD_B_IP
+  if [[ $RPS == all || ( $RPS == auto && $fwd == kernel ) ]]; then
+    # The receive processing of veth-fa (kernel: the whole forwarding path and the
+    # transmit into veth-dst; DPDK: the af_packet copy into the PMD's ring) runs on the
+    # forwarder's core, not in the generator's softirq on core 0.
+    echo "rps_fa=cpu$FWD_CORE" >>"$DIR/env.txt"
+    ip netns exec "$NS_RTR" sh -c "echo $((1 << FWD_CORE)) > /sys/class/net/$IF_FA/queues/rx-0/rps_cpus"
+  fi
+  if [[ $SINK_RPS == 1 ]]; then
+    echo "rps_dst=cpu$GEN_CORE" >>"$DIR/env.txt"
+    # The sink's receive processing (veth-dst: count, then the blackhole below) runs on the
+    # generator's core, so that the forwarder's core does only the forwarder's work; without
+    # this it would run inline in the forwarder's transmit, on core 1.
+    ip netns exec "$NS_DST" sh -c "echo $((1 << GEN_CORE)) > /sys/class/net/$IF_DST/queues/rx-0/rps_cpus"
+  fi
+  # dst: drop the test datagrams cheaply once counted: a policy rule ahead of the local
+  # table sends UDP to port 9 arriving on veth-dst to a blackhole (no socket lookup, no
+  # ICMP port unreachable).  ARP and ping still work.
+  ip -n "$NS_DST" rule add pref 10 iif $IF_DST ipproto udp dport $UDP_PORT blackhole
+  ip -n "$NS_DST" rule del pref 0 lookup local
+  ip -n "$NS_DST" rule add pref 100 lookup local
+}
+
+ns_mac() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }
+
+start_forwarder() {  # sets FWD_PID; returns 1 when the forwarder did not come up
+  local fwd=$1 logf=$DIR/fwd.log
+  FWD_PID=
+  case $fwd in
+    kernel) return 0 ;;
+    testpmd)
+      # main lcore on the generator core (it only sleeps), forwarding lcore on FWD_CORE
+      # stdbuf: testpmd writes its log through stdio, fully buffered when it is a file
+      # shellcheck disable=SC2046
+      timeout -s TERM $BOUND ip netns exec "$NS_RTR" stdbuf -oL -eL "$TESTPMD" -l $GEN_CORE,$FWD_CORE \
+        --main-lcore $GEN_CORE --no-pci $(testpmd_mem) --file-prefix "${PREFIX}_f" \
+        --vdev=net_af_packet0,iface=$IF_FA --vdev=net_af_packet1,iface=$IF_FB -- \
+        --forward-mode="$TESTPMD_MODE" --eth-peer=0,"$SRC_MAC" --eth-peer=1,"$DST_MAC" \
+        --auto-start --nb-cores=1 --total-num-mbufs=8192 --record-core-cycles \
+        --disable-link-check --stats-period 3600 </dev/null >"$logf" 2>&1 &
+      FWD_PID=$!; PIDS+=("$FWD_PID")
+      wait_log "$logf" 'packet forwarding - ports=' "$FWD_PID" 30 || return 1
+      ;;
+    stack)
+      echo "$STACK_CFG" >"$DIR/stack.json"
+      timeout -s TERM $BOUND ip netns exec "$NS_RTR" "$STACK" -l $GEN_CORE,$FWD_CORE --no-pci \
+        --file-prefix "${PREFIX}_f" --vdev=net_af_packet0,iface=$IF_FA --vdev=net_af_packet1,iface=$IF_FB \
+        -- -c "$DIR/stack.json" </dev/null >"$logf" 2>&1 &
+      FWD_PID=$!; PIDS+=("$FWD_PID")
+      wait_log "$logf" '; ready' "$FWD_PID" 30 || return 1
+      local ok=0
+      for _ in $(seq 50); do  # telemetry answers once the stack is registered
+        if timeout 3 $PY "$HERE/telemetry_snap.py" "/var/run/dpdk/${PREFIX}_f/dpdk_telemetry.v2" /dev/null probe 2>/dev/null; then ok=1; break; fi
+        sleep 0.1
+      done
+      (( ok )) || log "stack telemetry does not answer; no cycle counts this run"
+      ;;
+  esac
+}
+
+start_generator() {  # start_generator SIZE; sets GEN_PID
+  local size=$1 logf=$DIR/gen.log
+  # forwarding lcore (the sender) on GEN_CORE; the main lcore only sleeps on FWD_CORE
+  # shellcheck disable=SC2046
+  timeout -s TERM $BOUND ip netns exec "$NS_SRC" stdbuf -oL -eL "$TESTPMD" -l $GEN_CORE,$FWD_CORE \
+    --main-lcore $FWD_CORE --no-pci $(testpmd_mem) --file-prefix "${PREFIX}_g" \
+    --vdev=net_af_packet0,iface=$IF_SRC -- \
+    --forward-mode=txonly --txpkts="$size" --tx-ip=$SRC_IP,$DST_IP --tx-udp=$UDP_PORT,$UDP_PORT \
+    --eth-peer=0,"$FA_MAC" --auto-start --nb-cores=1 --total-num-mbufs=8192 --record-core-cycles \
+    --disable-link-check --stats-period 3600 </dev/null >"$logf" 2>&1 &
+  GEN_PID=$!; PIDS+=("$GEN_PID")
+  wait_log "$logf" 'packet forwarding - ports=' "$GEN_PID" 30
+}
+
+child_of() { [[ -n $1 ]] && pgrep -P "$1" | head -1; }  # the process `timeout` runs
+
+sample() {  # sample LABEL: link and CPU counters (+ the stack's telemetry)
+  local procs=() p
+  p=$(child_of "$GEN_PID") && [[ -n $p ]] && procs+=("gen=$p")
+  p=$(child_of "$FWD_PID") && [[ -n $p ]] && procs+=("fwd=$p")
+  timeout 5 $PY "$HERE/forward_sample.py" "$DIR/samples.jsonl" "$1" \
+    "$NS_SRC:$IF_SRC" "$NS_RTR:$IF_FA" "$NS_RTR:$IF_FB" "$NS_DST:$IF_DST" "${procs[@]}" ||
+    log "counter sample '$1' failed"
+  if [[ $FWD == stack && -n $FWD_PID ]]; then
+    timeout 5 $PY "$HERE/telemetry_snap.py" "/var/run/dpdk/${PREFIX}_f/dpdk_telemetry.v2" "$DIR/telemetry.jsonl" "$1" ||
+      log "telemetry snapshot '$1' failed"
+  fi
+}
+
+foreign_dpdk() {  # DPDK processes on this machine that are not ours (only listed): PID:FILE-PREFIX
+  local p mine=" ${PIDS[*]} " out=()
+  for p in $(pgrep -x dpdk-stack; pgrep -x dpdk-testpmd); do
+    # ours run under `timeout`: their parent is one of our PIDs
+    [[ $mine == *" $(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ') "* ]] ||
+      out+=("$p:$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -oE -- '--file-prefix[= ][^ ]+' | cut -c15- || true)")
+  done
+  echo "${out[*]:-}"
+}
+
+cpu_busy_1s() {  # prints "busy% of core 0" "busy% of core 1" over one second
+  local a b
+  a=$(grep -E '^cpu[01] ' /proc/stat); sleep 1; b=$(grep -E '^cpu[01] ' /proc/stat)
+  printf '%s\n%s\n' "$a" "$b" | awk '
+    { idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i
+      if ($1 in t0) { printf "%d ", (tot - t0[$1] - (idle - i0[$1])) * 100 / ((tot - t0[$1]) ? (tot - t0[$1]) : 1) }
+      else { t0[$1] = tot; i0[$1] = idle } }
+    END { printf "\n" }'
+}
+
+wait_quiet() {  # bounded wait for quiet cores; sets B0 B1 (in-window contention is measured anyway)
+  local start=$SECONDS
+  if (( QUIET_SPENT >= QUIET_BUDGET )); then B0=na B1=na; return; fi
+  while :; do
+    read -r B0 B1 <<<"$(cpu_busy_1s)"
+    (( B0 < QUIET_PCT && B1 < QUIET_PCT )) && break
+    if (( SECONDS - start >= QUIET_WAIT || QUIET_SPENT + SECONDS - start >= QUIET_BUDGET )); then
+      break
+    fi
+    sleep 1
+  done
+  QUIET_SPENT=$((QUIET_SPENT + SECONDS - start))
+}
+
+path_check() {  # one ping src -> dst through the forwarder (also warms ARP); bounded
+  local i
+  for i in 1 2 3; do
+    if timeout 3 ip netns exec "$NS_SRC" ping -c 1 -W 1 -q $DST_IP >/dev/null 2>&1; then echo "ok_try_$i"; return; fi
+  done
+  echo "failed"
+}
+
+run_one() {  # run_one ROUND SIZE FORWARDER
+  local r=$1 size=$2; FWD=$3
+  DIR=$WORK/r$r/$size/$FWD; mkdir -p "$DIR"
+  NS_SRC=bf${TAG}s NS_RTR=bf${TAG}r NS_DST=bf${TAG}d
+  PREFIX=bench_forward_${TAG}_r${r}_${size}_$FWD
+  BOUND=$((DURATION + WARMUP + 60))   # hard limit on every process of this run
+  FWD_PID='' GEN_PID=''
+  wait_quiet
+  log "round $r/$ROUNDS: $size-byte frames, $FWD (cores busy before: ${B0}% ${B1}%)"
+  make_topology "$FWD"
+  SRC_MAC=$(ns_mac "$NS_SRC" $IF_SRC); FA_MAC=$(ns_mac "$NS_RTR" $IF_FA)
+  DST_MAC=$(ns_mac "$NS_DST" $IF_DST)
+  {
+    echo "status=ok"
+    echo "rps_mode=$RPS"
+    echo "fa_mac=$FA_MAC"
+    echo "foreign_dpdk_before=$(foreign_dpdk)"
+    echo "core0_busy_pct_before=$B0"
+    echo "core1_busy_pct_before=$B1"
+    echo "quiet_pct=$QUIET_PCT"
+  } >>"$DIR/env.txt"
+  if [[ $FWD == stack ]]; then
+    STACK_CFG=$STACK_CFG_FULL
+    if ! start_forwarder stack; then
+      # A build without IPv4 forwarding rejects the "ip" key (exit 2): measure the same
+      # setup without it, which must give ~0 pps, so the run still completes.
+      if [[ -n $FWD_PID ]]; then stop_pid "$FWD_PID"; fi
+      if grep -q '\$\.ip' "$DIR/fwd.log" 2>/dev/null; then
+        log "this dpdk-stack rejects \$.ip; running it without (same ports; expect 0 pps)"
+        mv "$DIR/fwd.log" "$DIR/fwd-rejected.log"
+        echo "stack_config=without_ip_forwarding (this build rejects \$.ip)" >>"$DIR/env.txt"
+        STACK_CFG=$STACK_CFG_NOFWD
+        start_forwarder stack || { echo "status=forwarder_failed" >>"$DIR/env.txt"; }
+      else
+        echo "status=forwarder_failed" >>"$DIR/env.txt"
+      fi
+    else
+      echo "stack_config=full" >>"$DIR/env.txt"
+    fi
+  else
+    start_forwarder "$FWD" || echo "status=forwarder_failed" >>"$DIR/env.txt"
+  fi
+  if grep -q '^status=forwarder_failed' "$DIR/env.txt"; then
+    log "$FWD did not start (0 pps recorded; log kept in the JSON)"
+    if [[ -n $FWD_PID ]]; then stop_pid "$FWD_PID"; fi
+    del_all_ns
+    return 0
+  fi
+  if [[ $FWD == kernel ]] || { [[ $FWD == stack ]] && [[ $STACK_CFG == "$STACK_CFG_FULL" ]]; }; then
+    echo "path_check=$(path_check)" >>"$DIR/env.txt"
+  fi
+  if start_generator "$size"; then
+    sleep "$WARMUP"
+    sample start
+    sleep "$DURATION"
+    sample end
+  else
+    echo "status=generator_failed" >>"$DIR/env.txt"
+    log "generator did not start"
+  fi
+  if [[ -n $GEN_PID ]]; then stop_pid "$GEN_PID"; fi
+  if [[ -n $FWD_PID ]]; then stop_pid "$FWD_PID"; fi
+  echo "foreign_dpdk_after=$(foreign_dpdk)" >>"$DIR/env.txt"
+  del_all_ns
+}
+
+STACK_CFG_FULL='{"ports": [{"address": "'$FWD_A_IP'/24"}, {"address": "'$FWD_B_IP'/24"}], "ip": {"forwarding": true}, "logging": {"level": "notice"}}'
+STACK_CFG_NOFWD='{"ports": [{"address": "'$FWD_A_IP'/24"}, {"address": "'$FWD_B_IP'/24"}], "logging": {"level": "notice"}}'
+
+log "work dir $WORK; forwarders: $FORWARDERS; sizes: $SIZES; rounds: $ROUNDS; ${DURATION}s windows"
+{
+  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nproc=$(nproc)"
+  echo "kernel=$(uname -r)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "tsc_mhz_dmesg=$(dmesg 2>/dev/null | grep -oE 'tsc: (Refined TSC clocksource calibration: |Detected )[0-9.]+ MHz' | tail -1 | grep -oE '[0-9.]+ MHz' | cut -d' ' -f1)"
+  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "netdev_max_backlog=$(sysctl -n net.core.netdev_max_backlog)"
+  echo "free_hugepages_2m=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)"
+  echo "duration_s=$DURATION"
+  echo "warmup_s=$WARMUP"
+  echo "rps=$RPS"
+  echo "sink_rps=$SINK_RPS"
+  echo "testpmd_mode=$TESTPMD_MODE"
+  echo "sizes=$SIZES"
+  echo "forwarders=$FORWARDERS"
+  echo "stack_binary=$STACK"
+  echo "stack_binary_mtime=$(date -u -r "$STACK" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"
+  echo "stack_git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- lib apps 2>/dev/null || echo -dirty)"
+  echo "stack_config=$STACK_CFG_FULL"
+  echo "testpmd=$TESTPMD"
+  echo "dpdk_version=$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)"
+  echo "command=$0 ROUNDS=$ROUNDS SIZES=\"$SIZES\" FORWARDERS=\"$FORWARDERS\" DURATION=$DURATION WARMUP=$WARMUP RPS=$RPS SINK_RPS=$SINK_RPS TESTPMD_MODE=$TESTPMD_MODE"
+} >"$WORK/meta.env"
+
+START=$SECONDS
+for r in $(seq "$ROUNDS"); do
+  for s in $SIZES; do
+    for f in $FORWARDERS; do run_one "$r" "$s" "$f"; done
+  done
+done
+echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.env"
+echo "wall_s=$((SECONDS - START))" >>"$WORK/meta.env"
+
+mkdir -p "$OUT_DIR"
+$PY "$HERE/forward_report.py" "$WORK" "$OUT_DIR/forward-$TS.json"
