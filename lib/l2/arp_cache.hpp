@@ -180,9 +180,13 @@ class ArpCache {
   }
 
   // Drives retries and ageing. SendRequest(port, ip) for a retry;
-  // OnDrop(pkt) for each packet whose entry gave up.
+  // OnDrop(pkt) for each packet whose entry gave up, called after the walk
+  // (with the entries already gone), so that it may resolve() again: the
+  // engine answers such packets with host unreachable, whose next hop can
+  // be the very address that just failed.
   template <typename SendRequest, typename OnDrop>
   void tick(uint64_t now, SendRequest&& send_request, OnDrop&& on_drop) {
+    std::vector<void*> gave_up;
     for (auto it = table_.begin(); it != table_.end();) {
       auto& e = it->second;
       if (e.state == ArpState::kReachable && now >= e.expires) {
@@ -192,7 +196,7 @@ class ArpCache {
       if (e.state == ArpState::kIncomplete && now >= e.next_retry) {
         if (e.requests >= cfg_.max_requests) {
           pending_total_ -= e.pending.size();
-          for (void* p : e.pending) on_drop(p);
+          gave_up.insert(gave_up.end(), e.pending.begin(), e.pending.end());
           it = table_.erase(it);
           continue;
         }
@@ -202,6 +206,7 @@ class ArpCache {
       }
       ++it;
     }
+    for (void* p : gave_up) on_drop(p);
   }
 
   // Hands every held packet to on_drop and empties the table (shutdown).

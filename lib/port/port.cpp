@@ -116,6 +116,7 @@ Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, const std::
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     info.tx_multi_seg = true;
   }
+  info.tx_max_segs = dev.tx_desc_lim.nb_seg_max == UINT16_MAX ? 0 : dev.tx_desc_lim.nb_seg_max;
   info.l3 = info.driver == "net_tun";
 
   rc = rte_eth_dev_configure(port_id, nb_queues, nb_queues, &conf);

@@ -42,6 +42,7 @@ struct PortInfo {
   bool tx_ip_cksum = false;  // TX IPv4 checksum computed by the PMD
   bool promiscuous = false;  // turned on to receive `mac` when it is not the hw MAC
   bool tx_multi_seg = false; // the PMD sends chained mbufs (fragments are chains)
+  uint16_t tx_max_segs = 0;  // most segments a packet may have on TX (0: no limit given)
   bool l3 = false;           // no link layer (net_tun): IP packets, no Ethernet, no ARP
   RssParams rss_params;      // how the port spreads flows over queues
 };

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -60,6 +61,7 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
   txq_.resize(ctx_.ports.size());
   for (const auto& p : ctx_.ports) {
     if (p.nb_queues != 0) local_addrs_.push_back(p.address.addr);
+    if (p.nb_queues != 0 && p.address.len < 31) broadcasts_.push_back(p.address.directed_broadcast());
     if (p.nb_queues == 0 || index_ >= p.nb_queues) continue;  // not configured, or not ours
     auto& t = txq_[p.port_id];
     t.owned = true;
@@ -153,7 +155,8 @@ void Engine::run(const std::function<void()>& control) {
 
 bool Engine::call(std::function<void(Engine&)> fn, unsigned timeout_ms) {
   std::lock_guard<std::mutex> guard(callers_);
-  if (rte_lcore_id() == lcore_id_ || !running_.load(std::memory_order_acquire)) {
+  if (rte_lcore_id() == lcore_id_ ||
+      (!launched_.load(std::memory_order_acquire) && !running_.load(std::memory_order_acquire))) {
     fn(*this);
     return true;
   }
@@ -385,7 +388,8 @@ void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
   Ipv4Addr src = ip.src(), dst = ip.dst();
   // RFC 1122 3.2.1.3: never accept a source that cannot be a host's.
   if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src.is_loopback() ||
-      (src.v >> 28) == 0xf || is_local(src) || src == pi.address.directed_broadcast())
+      (src.v >> 28) == 0xf || is_local(src) || src == pi.address.directed_broadcast() ||
+      std::find(broadcasts_.begin(), broadcasts_.end(), src) != broadcasts_.end())
     return drop(m, DropReason::ipv4_bad_source);
   bool to_broadcast = dst.is_broadcast() || dst == pi.address.directed_broadcast() ||
                       dst == Ipv4Addr::from_octets(224, 0, 0, 1);
@@ -860,7 +864,9 @@ void Engine::send_frame(uint16_t port, rte_mbuf* m) {
     if (p == nullptr) return drop(m, DropReason::no_mbuf);
     std::memset(p, 0, pad);
   }
-  if (m->nb_segs > 1 && !pi.tx_multi_seg && rte_pktmbuf_linearize(m) != 0) return drop(m, DropReason::no_mbuf);
+  if (m->nb_segs > 1 && (!pi.tx_multi_seg || (pi.tx_max_segs != 0 && m->nb_segs > pi.tx_max_segs)) &&
+      rte_pktmbuf_linearize(m) != 0)
+    return drop(m, DropReason::no_mbuf);
   TRACE("eth  port%u tx %u bytes", port, m->pkt_len);
   // A full buffer is flushed here; what it sent counts now.
   counters_.tx_packets += rte_eth_tx_buffer(port, t.queue, t.buf, m);

@@ -162,6 +162,9 @@ class Engine {
   // callers are serialised. `fn` must own what it captures: after a timeout
   // it may still run later. Returns false on timeout.
   bool call(std::function<void(Engine&)> fn, unsigned timeout_ms = 2000);
+  // Set by the Stack around the engine's life on a worker lcore: while
+  // launched, call() queues its job even before run() has begun.
+  void set_launched(bool on) { launched_.store(on, std::memory_order_release); }
 
   // On the engine's lcore (through call()): the routing table, the
   // reassembly and path-MTU tables, and sending an echo request.
@@ -257,6 +260,8 @@ class Engine {
   std::mutex callers_;                        // serialises control-plane callers of call()
   ControlQueue control_q_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> launched_{false};
+  std::vector<Ipv4Addr> broadcasts_;  // every configured port's directed broadcast
   std::vector<std::pair<uint16_t, uint16_t>> rxq_;  // (port, queue) pairs this engine polls and sends on
   rte_mempool* pool_ = nullptr;  // on this lcore's socket: packets we build
   uint64_t now_ = 0;

@@ -194,14 +194,26 @@ Status Stack::route_add(const Route& r) {
   if (!r.gateway.is_unspecified() && !ctx_.ports[r.port].address.contains(r.gateway))
     return Error{"gateway " + r.gateway.to_string() + " is not on port " + std::to_string(r.port) + "'s subnet " +
                  ctx_.ports[r.port].address.to_string()};
+  const Ipv4Prefix& net = ctx_.ports[r.port].address;
+  if (!r.gateway.is_unspecified()) {
+    bool ours = false;
+    for (uint16_t id : configured_ports_) ours = ours || ctx_.ports[id].address.addr == r.gateway;
+    if (ours || (net.len < 31 && (r.gateway == net.network() || r.gateway == net.directed_broadcast())))
+      return Error{"gateway " + r.gateway.to_string() + " must be a host on " + net.to_string() +
+                   " other than ours, its network and broadcast addresses"};
+  }
   if (auto st = check_route_add(r); !st) return st;
-  for (auto& e : engines_) {
+  for (size_t k = 0; k < engines_.size(); ++k) {
     auto err = std::make_shared<std::string>();
-    if (!e->call([r, err](Engine& en) {
-          if (auto st = en.routes().add(r); !st) *err = st.error().message;
-        }))
-      return Error{"engine " + std::to_string(e->index()) + " did not apply the route in time"};
-    if (!err->empty()) return Error{*err};  // rte_lpm out of room (tbl8 groups)
+    bool answered = engines_[k]->call([r, err](Engine& en) {
+      if (auto st = en.routes().add(r); !st) *err = st.error().message;
+    });
+    if (answered && err->empty()) continue;
+    // Take it back from the engines that have it: all or none.
+    for (size_t j = 0; j < k; ++j) (void)engines_[j]->call([p = r.prefix](Engine& en) { (void)en.routes().del(p); });
+    if (!answered)
+      return Error{"engine " + std::to_string(k) + " did not apply the route in time (not added)"};
+    return Error{*err};  // rte_lpm out of room (tbl8 groups)
   }
   master_routes_.push_back(r);
   return ok_status();
@@ -215,9 +227,12 @@ Status Stack::route_del(Ipv4Prefix prefix) {
   if (it->kind == RouteKind::kConnected)
     return Error{"route " + prefix.to_string() + ": is a connected route (of port " + std::to_string(it->port) +
                  ") and cannot be deleted"};
-  for (auto& e : engines_)
-    if (!e->call([prefix](Engine& en) { (void)en.routes().del(prefix); }))
-      return Error{"engine " + std::to_string(e->index()) + " did not apply the change in time"};
+  Route old = *it;
+  for (size_t k = 0; k < engines_.size(); ++k) {
+    if (engines_[k]->call([prefix](Engine& en) { (void)en.routes().del(prefix); })) continue;
+    for (size_t j = 0; j < k; ++j) (void)engines_[j]->call([old](Engine& en) { (void)en.routes().add(old); });
+    return Error{"engine " + std::to_string(k) + " did not apply the change in time (not deleted)"};
+  }
   master_routes_.erase(it);
   return ok_status();
 }
@@ -243,12 +258,16 @@ void Stack::run(const std::function<void()>& control) {
     engines_[0]->run(control);
     return;
   }
-  for (auto& e : engines_) rte_eal_remote_launch(engine_main, e.get(), e->lcore_id());
+  for (auto& e : engines_) {
+    e->set_launched(true);
+    rte_eal_remote_launch(engine_main, e.get(), e->lcore_id());
+  }
   while (!stopping()) {
     if (control) control();
     rte_delay_us_sleep(1000);
   }
   rte_eal_mp_wait_lcore();
+  for (auto& e : engines_) e->set_launched(false);
 }
 
 void Stack::shutdown() {

@@ -726,6 +726,19 @@ TEST_F(IpComponent, Forward_UnforwardableDestinations_DroppedSilently) {
   EXPECT_EQ(ring().drop_sent(), 0u);
 }
 
+// RFC 1122 3.2.1.3 / RFC 1812 5.3.7: a source that is the directed
+// broadcast of ANY of our networks (not just the ingress one) is no host's:
+// neither answered (a reply would go out as a link broadcast) nor forwarded.
+TEST_F(IpComponent, SourceIsOtherPortsBroadcast_DroppedAsBadSource) {
+  const Ipv4Addr bcast1 = Ipv4Addr::from_octets(10, 1, 1, 255);
+  feed({eth_frame(echo_datagram(bcast1, kStackIp, 0x6620, 1, 16)),
+        eth_frame(echo_datagram(bcast1, kPeer1, 0x6621, 2, 16))});
+  EXPECT_EQ(drops(DropReason::ipv4_bad_source), 2u);
+  EXPECT_EQ(delta(&LcoreCounters::icmp_echo_replies), 0u);
+  EXPECT_EQ(delta(&LcoreCounters::ipv4_forwarded), 0u);
+  EXPECT_EQ(ring().drop_sent(), 0u);
+}
+
 TEST_F(IpComponent, Forward_DfAndTooBigForEgress_FragNeededWithEgressMtu) {
   const Bytes dg = echo_datagram(kPeerIp, kPeer1, 0x6603, 14, 1372, 64, true);
   ASSERT_EQ(dg.size(), 1400u);

@@ -324,6 +324,27 @@ TEST_F(ArpCacheTest, Incomplete_TickAfterRetryInterval_Resends) {
   EXPECT_EQ(entry(kPort, kIp).next_retry, 1000 + 3 * kRetry + 37);
 }
 
+// The engine answers a given-up packet with host unreachable, which may
+// need the very next hop that failed: resolving from inside on_drop must
+// start a fresh entry, not land in the one being removed (and be lost).
+TEST_F(ArpCacheTest, Incomplete_GiveUpCallbackResolvesSameAddress_NewEntryHoldsPacket) {
+  make_incomplete(kPort, kIp, 0, 2, 0);
+  const uint64_t give_up = kMaxRequests * kRetry;
+  for (uint64_t t = 1; t < give_up; ++t) tick(t);
+  size_t next = 10;
+  cache_.tick(
+      give_up, [this](uint16_t rp, Ipv4Addr ra) { requests_.push_back({rp, ra}); },
+      [&](void* p) {
+        dropped_.push_back(p);
+        ++came_out_[p];
+        EXPECT_EQ(resolve(kPort, kIp, pkt(next++), give_up), ArpResolve::kQueued);
+      });
+  EXPECT_EQ(dropped_, (std::vector<void*>{pkt(0), pkt(1)}));
+  ASSERT_NE(cache_.find(kPort, kIp), nullptr);
+  EXPECT_EQ(entry(kPort, kIp).pending, (std::vector<void*>{pkt(10), pkt(11)}));
+  EXPECT_EQ(cache_.pending_total(), 2u);  // the old entry's packets no longer counted
+}
+
 TEST_F(ArpCacheTest, Incomplete_MaxRequestsUnanswered_DropsAllPendingAndRemoves) {
   make_incomplete(kPort, kIp, 0, 3, 0);
   // max_requests = 3: at 0 (from resolve), kRetry and 2*kRetry.
