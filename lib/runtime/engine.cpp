@@ -750,7 +750,7 @@ void Engine::ip_send(rte_mbuf* m) {
   if (r == nullptr) return drop(m, DropReason::ipv4_no_route);
   if (ip.dont_fragment()) {
     uint16_t mtu = ctx_.ports[r->port].mtu;
-    uint16_t path = pmtu_.mtu(dst, now_);
+    uint16_t path = pmtu_.size() != 0 ? pmtu_.mtu(dst, now_) : 0;
     if (path != 0 && path < mtu) mtu = path;
     if (ip.total_length() > mtu) return drop(m, DropReason::ipv4_mtu_exceeded);
   }
@@ -809,7 +809,7 @@ void Engine::link_output(uint16_t port, rte_mbuf* m) {
   Ipv4View ip;
   ip = Ipv4View::trusted(frame + kEthLen);
   uint16_t mtu = pi.mtu;
-  if (is_local(ip.src())) {
+  if (pmtu_.size() != 0 && is_local(ip.src())) {  // no hash lookup while the cache is empty
     uint16_t path = pmtu_.mtu(ip.dst(), now_);
     if (path != 0 && path < mtu) mtu = path;
   }

@@ -18,7 +18,16 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print("| case | dpdk-stack cycles/pkt | bare MAC-swap cycles/pkt | stack / bare | stack Mpps (1 core) |")
 print("|---|---|---|---|---|")
 for r in rows:
-    print(f"| {r['case']} | {r['stack_cycles_per_pkt']:.0f} | {r['bare_cycles_per_pkt']:.0f} | "
-          f"{r['ratio_stack_over_bare_cycles']:.1f} | {r['stack_mpps']:.1f} |")
+    if "stack_cycles_per_pkt" in r:
+        print(f"| {r['case']} | {r['stack_cycles_per_pkt']:.0f} | {r['bare_cycles_per_pkt']:.0f} | "
+              f"{r['ratio_stack_over_bare_cycles']:.1f} | {r['stack_mpps']:.1f} |")
+reasm = [r for r in rows if "stack_cycles_per_datagram" in r]
+if reasm:
+    print()
+    print("| case | dpdk-stack cycles/datagram | cycles/fragment | bare MAC-swap cycles/fragment | stack / bare |")
+    print("|---|---|---|---|---|")
+    for r in reasm:
+        print(f"| {r['case']} | {r['stack_cycles_per_datagram']:.0f} | {r['stack_cycles_per_fragment']:.0f} | "
+              f"{r['bare_cycles_per_fragment']:.0f} | {r['ratio_stack_over_bare_cycles']:.1f} |")
 PY
 echo "wrote $OUT"
