@@ -248,7 +248,7 @@ bool parse_route(Checker& c, const json& j, const std::string& path, const std::
     r.port = static_cast<uint16_t>(inside[0]);
   }
   const Ipv4Prefix net = ports[r.port].address;
-  if (!net.contains(r.via) || r.via == net.network() || r.via == net.directed_broadcast())
+  if (!net.holds_host(r.via))
     return c.fail(path + ".via", "expected a unicast host address inside the network of " + port_path(r.port) +
                                      " (" + connected_network(ports[r.port]).to_string() + "), got " + via_text);
   return true;

@@ -205,17 +205,7 @@ std::string Console::route_command(const std::vector<std::string>& w) {
 }
 
 std::string Console::ip_state() {
-  LcoreCounters sum;
-  for (auto& e : stack_.engines()) {
-    const auto& c = e->counters();
-#define X(name, text) sum.name += c.name;
-    DPDKSTACK_COUNTERS(X)
-#undef X
-    for (size_t p = 0; p < kMaxCountedPorts; ++p) {
-      sum.fwd_rx[p] += c.fwd_rx[p];
-      sum.fwd_tx[p] += c.fwd_tx[p];
-    }
-  }
+  const LcoreCounters sum = stack_.total_counters();
   std::string out;
   const auto& ipc = stack_.context().ip;
   appendf(out, "  IP: forwarding %s, default TTL %u\n", ipc.forwarding ? "on" : "off", ipc.default_ttl);
@@ -439,9 +429,7 @@ std::string Console::lcores() {
 }
 
 std::string Console::drops() {
-  std::array<uint64_t, kDropReasonCount> sum{};
-  for (auto& e : stack_.engines())
-    for (size_t r = 0; r < kDropReasonCount; ++r) sum[r] += e->counters().drops[r];
+  const auto sum = stack_.total_counters().drops;
   std::string out;
   uint64_t total = 0;
   appendf(out, "  %-24s %-12s %s\n", "Reason", "Packets", "Meaning");

@@ -35,32 +35,22 @@ std::shared_mutex g_stack_lock;
 int tel_drops(const char*, const char*, rte_tel_data* d) {
   std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
+  const auto sum = g_stack->total_counters().drops;
   rte_tel_data_start_dict(d);
-  for (size_t r = 0; r < kDropReasonCount; ++r) {
-    uint64_t sum = 0;
-    for (auto& e : g_stack->engines()) sum += e->counters().drops[r];
-    rte_tel_data_add_dict_u64(d, std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(), sum);
-  }
+  for (size_t r = 0; r < kDropReasonCount; ++r)
+    rte_tel_data_add_dict_u64(d, std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(), sum[r]);
   return 0;
 }
 
 int tel_counters(const char*, const char*, rte_tel_data* d) {
   std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
-  LcoreCounters s;
-  uint64_t drops = 0;
-  for (auto& e : g_stack->engines()) {
-    const auto& c = e->counters();
-#define X(name, text) s.name += c.name;
-    DPDKSTACK_COUNTERS(X)
-#undef X
-    drops += c.drop_total();
-  }
+  const LcoreCounters s = g_stack->total_counters();
   rte_tel_data_start_dict(d);
 #define X(name, text) rte_tel_data_add_dict_u64(d, #name, s.name);
   DPDKSTACK_COUNTERS(X)
 #undef X
-  rte_tel_data_add_dict_u64(d, "drops_total", drops);
+  rte_tel_data_add_dict_u64(d, "drops_total", s.drop_total());
   return 0;
 }
 

@@ -130,6 +130,23 @@ struct alignas(64) LcoreCounters {
   std::array<uint64_t, kDropReasonCount> drops{};
 
   void drop(DropReason r) { ++drops[static_cast<size_t>(r)]; }
+  // Adds another engine's counters (for the totals the console and
+  // telemetry show).
+  LcoreCounters& operator+=(const LcoreCounters& o) {
+    loops += o.loops;
+    busy_loops += o.busy_loops;
+    busy_cycles += o.busy_cycles;
+    total_cycles += o.total_cycles;
+#define X(name, text) name += o.name;
+    DPDKSTACK_COUNTERS(X)
+#undef X
+    for (size_t i = 0; i < kMaxCountedPorts; ++i) {
+      fwd_rx[i] += o.fwd_rx[i];
+      fwd_tx[i] += o.fwd_tx[i];
+    }
+    for (size_t i = 0; i < kDropReasonCount; ++i) drops[i] += o.drops[i];
+    return *this;
+  }
   uint64_t drop_total() const {
     uint64_t t = 0;
     for (auto d : drops) t += d;

@@ -44,6 +44,11 @@ struct Ipv4Prefix {
   constexpr Ipv4Addr directed_broadcast() const { return Ipv4Addr(addr.v | ~mask()); }
   constexpr bool contains(Ipv4Addr a) const { return (a.v & mask()) == (addr.v & mask()); }
   friend constexpr bool operator==(const Ipv4Prefix&, const Ipv4Prefix&) = default;
+  // A host address of this network: inside it, and neither the network nor
+  // the broadcast address (which a /31 or /32 does not reserve, RFC 3021).
+  constexpr bool holds_host(Ipv4Addr a) const {
+    return contains(a) && (len >= 31 || (a != network() && a != directed_broadcast()));
+  }
   std::string to_string() const;
   // "a.b.c.d/len"; the address part may have host bits set (it is the
   // interface address), len in 0..32.

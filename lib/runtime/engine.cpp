@@ -94,12 +94,12 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
   ident_ = static_cast<uint16_t>(rte_rdtsc() ^ (index_ << 12));
 }
 
-Status Engine::init() {
+Status Engine::init(const std::vector<Route>& routes) {
   auto rt = RouteTable::create("dpdkstack_rt" + std::to_string(index_), ctx_.ip.max_routes,
                                static_cast<int>(rte_lcore_to_socket_id(lcore_id_)));
   if (!rt) return rt.error();
   routes_ = std::move(*rt);
-  for (const auto& r : ctx_.routes) {
+  for (const auto& r : routes) {
     auto st = routes_->add(r);
     if (!st) return st.error();
   }
@@ -169,9 +169,6 @@ bool Engine::call(std::function<void(Engine&)> fn, unsigned timeout_ms) {
   }
   for (unsigned waited = 0; !job->done.load(std::memory_order_acquire); ++waited) {
     if (waited >= timeout_ms * 10) return false;
-    if (!running_.load(std::memory_order_acquire) && control_q_.read_available() == 0 &&
-        !job->done.load(std::memory_order_acquire))
-      std::this_thread::sleep_for(std::chrono::microseconds(100));  // the engine's exit drains the queue
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   return true;
@@ -315,6 +312,10 @@ void Engine::arp_learned(uint16_t port, Ipv4Addr ip, const MacAddr& mac, bool cr
   msg.port = port;
   msg.ip = ip;
   msg.mac = mac;
+  tell_other_engines(msg);
+}
+
+void Engine::tell_other_engines(const MailMessage& msg) {
   for (size_t to = 0; to < ctx_.mail->size(); ++to) {
     if (to == index_) continue;
     if (!ctx_.mail->queue(index_, to).push(msg)) ++counters_.mailbox_full;
@@ -337,8 +338,7 @@ void Engine::drain_mailboxes() {
         case MailMessage::Kind::kPacket: {
           ++counters_.steered_in;
           rte_mbuf* m = msg.pkt;
-          Ipv4View ip;
-          ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
+          Ipv4View ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
           ipv4_deliver(msg.port, m, ip, msg.broadcast);
           break;
         }
@@ -388,10 +388,11 @@ void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
   Ipv4Addr src = ip.src(), dst = ip.dst();
   // RFC 1122 3.2.1.3: never accept a source that cannot be a host's.
   if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || src.is_loopback() ||
-      (src.v >> 28) == 0xf || is_local(src) || src == pi.address.directed_broadcast() ||
-      std::find(broadcasts_.begin(), broadcasts_.end(), src) != broadcasts_.end())
+      (src.v >> 28) == 0xf || is_local(src) || is_our_broadcast(src))
     return drop(m, DropReason::ipv4_bad_source);
-  bool to_broadcast = dst.is_broadcast() || dst == pi.address.directed_broadcast() ||
+  // Broadcast for us: the limited broadcast, the ingress network's directed
+  // broadcast (a /31 or /32 has none), and the all-hosts group.
+  bool to_broadcast = dst.is_broadcast() || (pi.address.len < 31 && dst == pi.address.directed_broadcast()) ||
                       dst == Ipv4Addr::from_octets(224, 0, 0, 1);
   // RFC 1122 3.3.6 / RFC 1812 5.3.4: a unicast datagram that came as a
   // link-layer broadcast or multicast is neither taken nor forwarded.
@@ -469,8 +470,7 @@ rte_mbuf* Engine::reassemble(rte_mbuf* m, Ipv4View ip) {
     return nullptr;
   }
   rte_mbuf* head = pieces_.front().handle;
-  Ipv4View hip;
-  hip = Ipv4View::trusted(rte_pktmbuf_mtod(head, uint8_t*) + kEthLen);
+  Ipv4View hip = Ipv4View::trusted(rte_pktmbuf_mtod(head, uint8_t*) + kEthLen);
   const FragInfo& last = pieces_.back().info;
   size_t total = hip.header_len() + last.offset + last.len;
   if (total > 0xffff) {  // the table bounds data at 65515 bytes; a long first header can still pass 65535
@@ -512,10 +512,9 @@ void Engine::forward(uint16_t in_port, rte_mbuf* m, Ipv4View ip) {
     icmp_error(m, icmptype::kDestUnreachable, icmpcode::kNetUnreachable, 0, false);
     return drop(m, DropReason::ipv4_no_route);
   }
+  // RFC 2644: directed broadcasts (of any of our networks) are not forwarded.
+  if (is_our_broadcast(dst)) return drop(m, DropReason::ipv4_not_forwardable);
   const PortInfo& out = ctx_.ports[r->port];
-  // RFC 2644: directed broadcasts are not forwarded by default.
-  if (out.address.len < 31 && dst == out.address.directed_broadcast())
-    return drop(m, DropReason::ipv4_not_forwardable);
   if (ip.total_length() > out.mtu && ip.dont_fragment()) {
     icmp_error(m, icmptype::kDestUnreachable, icmpcode::kFragNeeded, out.mtu, false);
     return drop(m, DropReason::ipv4_frag_needed);
@@ -637,15 +636,12 @@ void Engine::pmtu_learned(Ipv4Addr dst, uint16_t mtu, uint32_t datagram_len, boo
   ++counters_.pmtu_updates;
   TRACE("pmtu %s now %u", dst.to_string().c_str(), pmtu_.mtu(dst, now_));
   if (!tell_replicas || ctx_.mail == nullptr || ctx_.mail->size() < 2) return;
-  for (size_t to = 0; to < ctx_.mail->size(); ++to) {
-    if (to == index_) continue;
-    MailMessage msg;
-    msg.kind = MailMessage::Kind::kPmtuUpdate;
-    msg.ip = dst;
-    msg.mtu = mtu;
-    msg.datagram_len = datagram_len;
-    if (!ctx_.mail->queue(index_, to).push(msg)) ++counters_.mailbox_full;
-  }
+  MailMessage msg;
+  msg.kind = MailMessage::Kind::kPmtuUpdate;
+  msg.ip = dst;
+  msg.mtu = mtu;
+  msg.datagram_len = datagram_len;
+  tell_other_engines(msg);
 }
 
 void Engine::icmp_error(rte_mbuf* orig, uint8_t type, uint8_t code, uint16_t mtu, bool local) {
@@ -653,17 +649,14 @@ void Engine::icmp_error(rte_mbuf* orig, uint8_t type, uint8_t code, uint16_t mtu
   Ipv4View o;
   if (Ipv4View::check(frame + kEthLen, orig->pkt_len - kEthLen, false, o) != Ipv4Error::kNone) return;
   Ipv4Addr src = o.src(), dst = o.dst();
-  // RFC 1122 3.2.2 / RFC 1812 4.3.2.7: never about a non-first fragment, a
-  // link-layer or IP broadcast or multicast, a source that is not one host,
-  // or an ICMP error.
-  if (o.frag_offset_bytes() != 0 || (frame[0] & 1) != 0) return;
-  if (dst.is_broadcast() || dst.is_multicast()) return;
-  for (const auto& r : ctx_.routes)
-    if (r.kind == RouteKind::kConnected && ctx_.ports[r.port].address.len < 31 &&
-        (dst == ctx_.ports[r.port].address.directed_broadcast() || src == ctx_.ports[r.port].address.directed_broadcast()))
-      return;
+  // RFC 1122 3.2.2 / RFC 1812 4.3.2.7: never about a non-first fragment,
+  // an IP broadcast or multicast, a source that is not one host, or an ICMP
+  // error. (A unicast datagram that came as a link-layer broadcast never
+  // gets here: ipv4_input drops it first, RFC 1122 3.3.6.)
+  if (o.frag_offset_bytes() != 0) return;
+  if (dst.is_broadcast() || dst.is_multicast() || is_our_broadcast(dst)) return;
   if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || (src.v >> 28) == 0xf ||
-      (src.is_loopback() && !is_local(dst) && !dst.is_loopback()))
+      is_our_broadcast(src) || (src.is_loopback() && !is_local(dst) && !dst.is_loopback()))
     return;
   if (o.protocol() == ipproto::kIcmp) {
     size_t at = kEthLen + o.header_len();
@@ -673,54 +666,59 @@ void Engine::icmp_error(rte_mbuf* orig, uint8_t type, uint8_t code, uint16_t mtu
     ++counters_.icmp_errors_rate_limited;
     return;
   }
+  size_t quote = std::min<size_t>(o.total_length(), kMaxErrorLen - Ipv4View::kMinHeaderLen - IcmpView::kHeaderLen);
+  uint8_t* icmp = nullptr;
+  rte_mbuf* m = alloc_datagram(IcmpView::kHeaderLen + quote, &icmp);
+  if (m == nullptr) return;
+  uint8_t* at = icmp + IcmpView::kHeaderLen;
+  const void* q = rte_pktmbuf_read(orig, kEthLen, static_cast<uint32_t>(quote), at);
+  if (q != at) std::memcpy(at, q, quote);
+  IcmpErrorRepr{type, code, mtu}.emit(icmp, quote);
+  ++counters_.icmp_errors_sent;
+  TRACE("icmp error type %u code %u to %s", type, code, src.to_string().c_str());
+  // From the address the datagram was sent to when it was for us, else from
+  // the port facing its source (RFC 1812 4.3.2.4).
+  send_datagram(m, local && is_local(dst) ? dst : source_for(src), src, ipproto::kIcmp,
+                0xc0 /* RFC 1812 4.3.2.5: internetwork control precedence */);
+}
+
+rte_mbuf* Engine::alloc_datagram(size_t l4_len, uint8_t** l4) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
     counters_.drop(DropReason::no_mbuf);
-    return;
+    return nullptr;
   }
-  constexpr size_t kHdr = kEthLen + Ipv4View::kMinHeaderLen + IcmpView::kHeaderLen;
-  size_t quote = std::min<size_t>(o.total_length(), kMaxErrorLen - (kHdr - kEthLen));
-  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kHdr + quote)));
-  if (p == nullptr) return drop(m, DropReason::no_mbuf);
-  const void* q = rte_pktmbuf_read(orig, kEthLen, static_cast<uint32_t>(quote), p + kHdr);
-  if (q != p + kHdr) std::memcpy(p + kHdr, q, quote);
-  IcmpErrorRepr{type, code, mtu}.emit(p + kHdr - IcmpView::kHeaderLen, quote);
+  constexpr size_t kHdr = kEthLen + Ipv4View::kMinHeaderLen;
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kHdr + l4_len)));
+  if (p == nullptr) {  // more than one mbuf's data room
+    drop(m, DropReason::no_mbuf);
+    return nullptr;
+  }
+  *l4 = p + kHdr;
+  return m;
+}
+
+void Engine::send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos) {
   Ipv4Repr r;
-  r.src = local ? dst : source_for(src);
-  if (!is_local(r.src)) r.src = source_for(src);  // e.g. an error about a broadcast we took
-  r.dst = src;
-  r.protocol = ipproto::kIcmp;
+  r.src = src;
+  r.dst = dst;
+  r.protocol = protocol;
   r.ttl = ctx_.ip.default_ttl;
-  r.tos = 0xc0;  // RFC 1812 4.3.2.5: internetwork control precedence
+  r.tos = tos;
   r.ident = ident_++;
-  r.payload_len = static_cast<uint16_t>(IcmpView::kHeaderLen + quote);
-  r.emit(p + kEthLen, false);
-  ++counters_.icmp_errors_sent;
-  TRACE("icmp error type %u code %u to %s", type, code, src.to_string().c_str());
+  r.payload_len = static_cast<uint16_t>(m->pkt_len - kEthLen - Ipv4View::kMinHeaderLen);
+  r.emit(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen, false);
   ip_send(m);
 }
 
 bool Engine::send_echo_request(Ipv4Addr dst, uint16_t ident, uint16_t seq, uint16_t data_len) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  uint8_t* icmp = nullptr;
+  rte_mbuf* m = alloc_datagram(IcmpView::kHeaderLen + data_len, &icmp);
   if (m == nullptr) return false;
-  constexpr size_t kHdr = kEthLen + Ipv4View::kMinHeaderLen + IcmpView::kHeaderLen;
-  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kHdr + data_len)));
-  if (p == nullptr) {
-    rte_pktmbuf_free(m);
-    return false;
-  }
-  for (uint16_t i = 0; i < data_len; ++i) p[kHdr + i] = static_cast<uint8_t>(i);
-  IcmpEchoRepr{true, ident, seq}.emit(p + kHdr - IcmpView::kHeaderLen, data_len);
-  Ipv4Repr r;
-  r.src = source_for(dst);
-  r.dst = dst;
-  r.protocol = ipproto::kIcmp;
-  r.ttl = ctx_.ip.default_ttl;
-  r.ident = ident_++;
-  r.payload_len = static_cast<uint16_t>(IcmpView::kHeaderLen + data_len);
-  r.emit(p + kEthLen, false);
+  for (uint16_t i = 0; i < data_len; ++i) icmp[IcmpView::kHeaderLen + i] = static_cast<uint8_t>(i);
+  IcmpEchoRepr{true, ident, seq}.emit(icmp, data_len);
   now_ = rte_rdtsc();
-  ip_send(m);
+  send_datagram(m, source_for(dst), dst, ipproto::kIcmp);
   return true;
 }
 
@@ -736,11 +734,7 @@ void Engine::fill_ip_checksum(uint16_t port, rte_mbuf* m, Ipv4View ip) {
 }
 
 void Engine::ip_send(rte_mbuf* m) {
-  // No link-layer destination yet (ARP sets it): zero, so that nothing that
-  // reads the frame before then (an ICMP error about it) sees a stale one.
-  std::memset(rte_pktmbuf_mtod(m, uint8_t*), 0, 6);
-  Ipv4View ip;
-  ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
+  Ipv4View ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
   Ipv4Addr dst = ip.dst();
   if (is_local(dst) || dst.is_loopback()) {
     ip.fill_checksum();
@@ -806,8 +800,7 @@ void Engine::neigh_output(uint16_t port, rte_mbuf* m, Ipv4Addr next_hop) {
 void Engine::link_output(uint16_t port, rte_mbuf* m) {
   const PortInfo& pi = ctx_.ports[port];
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-  Ipv4View ip;
-  ip = Ipv4View::trusted(frame + kEthLen);
+  Ipv4View ip = Ipv4View::trusted(frame + kEthLen);
   uint16_t mtu = pi.mtu;
   if (pmtu_.size() != 0 && is_local(ip.src())) {  // no hash lookup while the cache is empty
     uint16_t path = pmtu_.mtu(ip.dst(), now_);
@@ -841,8 +834,7 @@ void Engine::link_output(uint16_t port, rte_mbuf* m) {
     }
     std::memcpy(h, eth.data(), kEthLen);
     f->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
-    Ipv4View fv;
-    fv = Ipv4View::trusted(h + kEthLen);
+    Ipv4View fv = Ipv4View::trusted(h + kEthLen);
     fill_ip_checksum(port, f, fv);
     send_frame(port, f);
   }
@@ -940,11 +932,6 @@ void Engine::run_timers(uint64_t now) {
       },
       [&](rte_mbuf* h) { drop(h, DropReason::frag_timeout); });
   run_control_jobs();
-  uint64_t req = snap_req_.load(std::memory_order_acquire);
-  if (req != snap_done_.load(std::memory_order_relaxed)) {
-    fill_snapshot(snap_, now);
-    snap_done_.store(req, std::memory_order_release);
-  }
   uint64_t clear = clear_req_.load(std::memory_order_acquire);
   if (clear != clear_done_) {
     clear_done_ = clear;
@@ -970,20 +957,10 @@ void Engine::fill_snapshot(std::vector<ArpSnapshotEntry>& out, uint64_t now) con
 }
 
 std::vector<ArpSnapshotEntry> Engine::arp_snapshot(unsigned timeout_ms) {
-  std::vector<ArpSnapshotEntry> out;
-  if (rte_lcore_id() == lcore_id_) {  // asked from inside our own loop
-    fill_snapshot(out, rte_rdtsc());
-    return out;
-  }
-  if (ctx_.stop.load(std::memory_order_relaxed)) return out;  // engines are leaving
-  std::lock_guard<std::mutex> guard(snap_readers_);
-  uint64_t req = snap_req_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  for (unsigned waited = 0; snap_done_.load(std::memory_order_acquire) < req; ++waited) {
-    if (waited >= timeout_ms * 10 || ctx_.stop.load(std::memory_order_relaxed)) return out;
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  out = snap_;
-  return out;
+  if (ctx_.stop.load(std::memory_order_relaxed)) return {};  // engines are leaving
+  auto out = std::make_shared<std::vector<ArpSnapshotEntry>>();
+  if (!call([out](Engine& e) { e.fill_snapshot(*out, rte_rdtsc()); }, timeout_ms)) return {};
+  return std::move(*out);
 }
 
 }  // namespace dpdkstack

@@ -2,9 +2,11 @@
 //
 // Contract:
 // - An Engine is created on the main lcore, then run() on exactly one lcore;
-//   everything it mutates (ARP replica, tx buffers, counters, snapshots) is
+//   everything it mutates (ARP replica, routes, reassembly, tx buffers,
+//   counters) is
 //   its own. Other threads only read `counters()` racily (see counters.hpp)
-//   and ask for ARP snapshots through an atomic request/done pair.
+//   and run control jobs (route changes, copies for the console) on its
+//   lcore through call().
 // - Each loop: rx burst on every owned queue, the whole burst through
 //   ethernet -> arp | ipv4 -> (reassembly) -> icmp | forward, the internal
 //   loopback queue, mailboxes drained, timers run (ARP retries/ageing,
@@ -81,7 +83,6 @@ struct StackContext {
   ArpCacheConfig arp;           // in TSC cycles
   std::vector<StaticArpConfig> static_arp;
   IpSettings ip;
-  std::vector<Route> routes;    // connected and configured, port ids resolved
   std::vector<rte_mempool*> indirect_pools;  // by NUMA socket: fragments' data mbufs
   PingBoard ping;
   std::vector<rte_mempool*> pools;  // by NUMA socket; null where unused
@@ -128,8 +129,9 @@ class Engine {
   static constexpr size_t kLoopbackSize = 1024;
 
   Engine(StackContext& ctx, unsigned index, unsigned lcore_id);
-  // What can fail at start (the routing table's memory); before run().
-  Status init();
+  // What can fail at start (the routing table's memory): the table, filled
+  // with `routes` (connected and configured, port ids resolved); before run().
+  Status init(const std::vector<Route>& routes);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -235,6 +237,20 @@ class Engine {
   void drain_mailboxes();
   void run_timers(uint64_t now);
   void fill_snapshot(std::vector<ArpSnapshotEntry>& out, uint64_t now) const;
+  // Sends `msg` to every other engine's mailbox (counting the full ones).
+  void tell_other_engines(const MailMessage& msg);
+  // A configured network's directed broadcast (never a host's address).
+  bool is_our_broadcast(Ipv4Addr a) const {
+    for (Ipv4Addr b : broadcasts_)
+      if (a == b) return true;
+    return false;
+  }
+  // A new datagram of ours: an mbuf with room for the Ethernet and a
+  // 20-byte IPv4 header and `l4_len` bytes, whose first byte `*l4` points
+  // to; nullptr when the pool is empty (counted). send_datagram() writes the
+  // IPv4 header and sends it (ip_send).
+  rte_mbuf* alloc_datagram(size_t l4_len, uint8_t** l4);
+  void send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos = 0);
   void flush_tx();
 
   StackContext& ctx_;
@@ -270,10 +286,6 @@ class Engine {
   std::vector<uint16_t> garp_pending_;  // ports still to announce (link not up yet)
   uint64_t next_link_check_ = 0;
 
-  std::mutex snap_readers_;  // serialises control-plane readers only
-  std::atomic<uint64_t> snap_req_{0};
-  std::atomic<uint64_t> snap_done_{0};
-  std::vector<ArpSnapshotEntry> snap_;
   std::atomic<uint64_t> clear_req_{0};
   uint64_t clear_done_ = 0;
 };

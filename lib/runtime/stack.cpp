@@ -145,30 +145,24 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
 
   // Routes: one connected route per port network (a second port on the
   // same network adds none: the first one answers for it), then the
-  // configured ones, which name ports by index. Each engine copies them into
-  // its own rte_lpm table (one writer, no concurrent readers).
-  for (size_t i = 0; i < s->configured_ports_.size(); ++i) {
-    const auto& pi = ctx.ports[s->configured_ports_[i]];
-    Route r{Ipv4Prefix{pi.address.network(), pi.address.len}, pi.port_id, Ipv4Addr{}, RouteKind::kConnected};
-    bool dup = false;
-    for (const auto& have : s->master_routes_) dup = dup || have.prefix == r.prefix;
-    if (dup) continue;
-    if (auto st = s->check_route_add(r); !st) return Error{"$.ports[" + std::to_string(i) + "].address: " + st.error().message};
-    s->master_routes_.push_back(r);
+  // configured ones, which name ports by index. parse_config has checked
+  // them (host bits, duplicates, gateways, ip.max_routes). Each engine copies
+  // them into its own rte_lpm table (one writer, no concurrent readers).
+  auto& routes = s->master_routes_;
+  for (uint16_t id : s->configured_ports_) {
+    const auto& pi = ctx.ports[id];
+    Route r{Ipv4Prefix{pi.address.network(), pi.address.len}, id, Ipv4Addr{}, RouteKind::kConnected};
+    if (std::none_of(routes.begin(), routes.end(), [&](const Route& have) { return have.prefix == r.prefix; }))
+      routes.push_back(r);
   }
-  for (size_t i = 0; i < cfg.routes.size(); ++i) {
-    const auto& rc = cfg.routes[i];
-    Route r{rc.prefix, s->configured_ports_[rc.port], rc.via, RouteKind::kStatic};
-    if (auto st = s->check_route_add(r); !st) return Error{"$.routes[" + std::to_string(i) + "]: " + st.error().message};
-    s->master_routes_.push_back(r);
-  }
-  ctx.routes = s->master_routes_;
+  for (const auto& rc : cfg.routes)
+    routes.push_back(Route{rc.prefix, s->configured_ports_[rc.port], rc.via, RouteKind::kStatic});
 
   s->mail_ = std::make_unique<Mailboxes>(workers);
   ctx.mail = s->mail_.get();
   for (uint16_t e = 0; e < workers; ++e) {
     s->engines_.push_back(std::make_unique<Engine>(ctx, e, lcores[e]));
-    if (auto st = s->engines_.back()->init(); !st) return st.error();
+    if (auto st = s->engines_.back()->init(s->master_routes_); !st) return st.error();
   }
   return s;
 }
@@ -191,16 +185,13 @@ Status Stack::route_add(const Route& r) {
   std::lock_guard<std::mutex> guard(routes_mu_);
   if (r.port >= ctx_.ports.size() || ctx_.ports[r.port].nb_queues == 0)
     return Error{"port " + std::to_string(r.port) + " is not configured"};
-  if (!r.gateway.is_unspecified() && !ctx_.ports[r.port].address.contains(r.gateway))
-    return Error{"gateway " + r.gateway.to_string() + " is not on port " + std::to_string(r.port) + "'s subnet " +
-                 ctx_.ports[r.port].address.to_string()};
   const Ipv4Prefix& net = ctx_.ports[r.port].address;
   if (!r.gateway.is_unspecified()) {
     bool ours = false;
     for (uint16_t id : configured_ports_) ours = ours || ctx_.ports[id].address.addr == r.gateway;
-    if (ours || (net.len < 31 && (r.gateway == net.network() || r.gateway == net.directed_broadcast())))
-      return Error{"gateway " + r.gateway.to_string() + " must be a host on " + net.to_string() +
-                   " other than ours, its network and broadcast addresses"};
+    if (ours || !net.holds_host(r.gateway))
+      return Error{"gateway " + r.gateway.to_string() + " must be a host on port " + std::to_string(r.port) +
+                   "'s network " + net.to_string() + " other than ours"};
   }
   if (auto st = check_route_add(r); !st) return st;
   for (size_t k = 0; k < engines_.size(); ++k) {

@@ -60,6 +60,12 @@ class Stack {
   const Config& config() const { return cfg_; }
   std::vector<std::unique_ptr<Engine>>& engines() { return engines_; }
   std::vector<rte_mempool*> pools() const;
+  // Every engine's counters summed (racy reads, see counters.hpp).
+  LcoreCounters total_counters() const {
+    LcoreCounters t;
+    for (const auto& e : engines_) t += e->counters();
+    return t;
+  }
   bool single_lcore() const { return single_lcore_; }
 
  private:

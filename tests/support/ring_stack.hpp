@@ -302,19 +302,7 @@ class RingStack {
   uint16_t port(unsigned k = 0) const { return port_ids_[k]; }
 
   // Every engine's counters, summed.
-  LcoreCounters counters() {
-    LcoreCounters t;
-    for (auto& e : stack_->engines()) {
-      const LcoreCounters& c = e->counters();
-#define X(name, text) t.name += c.name;
-      DPDKSTACK_COUNTERS(X)
-#undef X
-      for (size_t i = 0; i < t.drops.size(); ++i) t.drops[i] += c.drops[i];
-      for (size_t i = 0; i < t.fwd_rx.size(); ++i) t.fwd_rx[i] += c.fwd_rx[i];
-      for (size_t i = 0; i < t.fwd_tx.size(); ++i) t.fwd_tx[i] += c.fwd_tx[i];
-    }
-    return t;
-  }
+  LcoreCounters counters() { return stack_->total_counters(); }
 
   // Mbufs in use in every pool the stack made (direct and indirect).
   unsigned in_use() const {
