@@ -61,13 +61,11 @@
 # also on failure or Ctrl-C.
 set -euo pipefail
 
+BENCH=forward
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-PY=/usr/bin/python3
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$HERE/common.sh"   # ROOT PY STACK TESTPMD ROUNDS OUT_DIR KEEP_WORK QUIET_PCT, helpers
 
-STACK=${STACK:-$ROOT/build/apps/dpdk-stack}
-TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd || true)}
-ROUNDS=${ROUNDS:-3}
 SIZES=${SIZES:-"64 1500"}
 FORWARDERS=${FORWARDERS:-"kernel testpmd stack"}
 DURATION=${DURATION:-8}
@@ -75,12 +73,9 @@ WARMUP=${WARMUP:-1}
 RPS=${RPS:-auto}
 SINK_RPS=${SINK_RPS:-1}
 TESTPMD_MODE=${TESTPMD_MODE:-io}
-OUT_DIR=${OUT_DIR:-$ROOT/bench-results}
-KEEP_WORK=${KEEP_WORK:-0}
-QUIET_PCT=${QUIET_PCT:-25}
 QUIET_WAIT=${QUIET_WAIT:-10}
 QUIET_BUDGET=${QUIET_BUDGET:-20}
-QUIET_SPENT=0
+LOG_TAIL_LINES=5
 
 FWD_CORE=1   # the forwarder (stack engine, testpmd forwarding lcore, kernel softirq via RPS)
 GEN_CORE=0   # the traffic generator
@@ -88,53 +83,7 @@ SRC_IP=10.0.0.2 FWD_A_IP=10.0.0.1 FWD_B_IP=10.1.1.1 DST_IP=10.1.1.2
 UDP_PORT=9
 IF_SRC=veth-src IF_FA=veth-fa IF_FB=veth-fb IF_DST=veth-dst   # one per namespace: no clashes
 
-TS=$(date -u +%Y%m%dT%H%M%SZ)
-TAG=$(printf '%05d' $(($$ % 100000)))
-WORK=
-
-PIDS=()    # processes this script started (stopped by PID only)
-NETNS=()   # namespaces this script created (every link lives inside one)
-
-exec 3>&2  # the script's own stderr; a trap can fire while a command's stderr is redirected
-log() { printf '[forward %s] %s\n' "$(date +%T)" "$*" >&3; }
-die() { log "error: $*"; exit 1; }
-
-stop_pid() {  # TERM, wait at most 10 s, then KILL; only PIDs this script started
-  local pid=$1
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-  local keep=() p
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-
-del_all_ns() {
-  local n
-  for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
-  NETNS=()
-}
-
-cleanup() {
-  local rc=$? p
-  set +e
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  del_all_ns
-  [[ -n ${TAG:-} ]] && rm -rf /var/run/dpdk/bench_forward_"${TAG}"_* 2>/dev/null
-  if [[ -n $WORK ]]; then
-    if [[ $KEEP_WORK == 1 ]]; then log "raw outputs kept in $WORK"; else rm -rf "$WORK"; fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM HUP
-WORK=$(mktemp -d /tmp/bench-forward.XXXXXX)
+bench_begin   # cleanup trap, WORK
 
 [[ $(id -u) == 0 ]] || die "needs root (network namespaces, DPDK af_packet)"
 (( $(nproc) >= 2 )) || die "needs 2 cores (generator on core $GEN_CORE, forwarder on core $FWD_CORE)"
@@ -154,43 +103,7 @@ done
 [[ $TESTPMD_MODE == io || $TESTPMD_MODE == mac ]] || die "TESTPMD_MODE: io or mac"
 [[ $RPS == auto || $RPS == all || $RPS == none ]] || die "RPS: auto, all or none"
 
-# --- matplotlib for the PNG: install from the distribution only if missing --------------
-if ! $PY -c 'import matplotlib' 2>/dev/null; then
-  if apt-cache policy python3-matplotlib 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    log "installing python3-matplotlib (for the PNG plot)"
-    timeout 300 apt-get install -y -q python3-matplotlib >/dev/null 2>&1 ||
-      log "apt-get install python3-matplotlib failed; no PNG this time"
-  else
-    log "python3-matplotlib not installable here; no PNG this time"
-  fi
-fi
-
-# --- memory for testpmd (dpdk-stack chooses its own: --in-memory with >= 256 MB free) ----
-testpmd_mem() {  # hugepages if at least 64 MB are free now, else anonymous memory
-  local free_mb
-  free_mb=$(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0) * 2 ))
-  if (( free_mb >= 64 )) && grep -q ' hugetlbfs ' /proc/mounts; then
-    echo "--in-memory"
-  else
-    echo "--no-huge -m 256 --no-shconf"
-  fi
-}
-
-new_ns() {  # new_ns NAME: namespace with lo up and IPv6 off (no RS/DAD/MLD on the links)
-  ip netns add "$1"; NETNS+=("$1")
-  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$1" link set lo up
-}
-
-wait_log() {  # wait_log FILE PATTERN PID SECONDS
-  local f=$1 pat=$2 pid=$3 s=$4
-  for _ in $(seq $((s * 10))); do
-    grep -q -- "$pat" "$f" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || { log "process $pid exited early:"; tail -5 "$f" >&3; return 1; }
-    sleep 0.1
-  done
-  log "timed out waiting for '$pat' in $f"; tail -5 "$f" >&3; return 1
-}
+ensure_matplotlib
 
 # Topology for one run: namespaces $NS_SRC, $NS_RTR, $NS_DST and two veth pairs.
 make_topology() {  # make_topology FORWARDER
@@ -242,25 +155,20 @@ start_forwarder() {  # sets FWD_PID; returns 1 when the forwarder did not come u
   case $fwd in
     kernel) return 0 ;;
     testpmd)
-      # main lcore on the generator core (it only sleeps), forwarding lcore on FWD_CORE
-      # stdbuf: testpmd writes its log through stdio, fully buffered when it is a file
-      # shellcheck disable=SC2046
-      timeout -s TERM $BOUND ip netns exec "$NS_RTR" stdbuf -oL -eL "$TESTPMD" -l $GEN_CORE,$FWD_CORE \
-        --main-lcore $GEN_CORE --no-pci $(testpmd_mem) --file-prefix "${PREFIX}_f" \
-        --vdev=net_af_packet0,iface=$IF_FA --vdev=net_af_packet1,iface=$IF_FB -- \
-        --forward-mode="$TESTPMD_MODE" --eth-peer=0,"$SRC_MAC" --eth-peer=1,"$DST_MAC" \
-        --auto-start --nb-cores=1 --total-num-mbufs=8192 --record-core-cycles \
-        --disable-link-check --stats-period 3600 </dev/null >"$logf" 2>&1 &
-      FWD_PID=$!; PIDS+=("$FWD_PID")
-      wait_log "$logf" 'packet forwarding - ports=' "$FWD_PID" 30 || return 1
+      # main lcore on the generator core (it only sleeps), forwarding lcore on FWD_CORE;
+      # testpmd's memory is chosen anew for each start (dpdk-stack chooses its own:
+      # --in-memory with >= 256 MB free)
+      choose_mem
+      testpmd_cmd "$NS_RTR" $GEN_CORE,$FWD_CORE $GEN_CORE "${PREFIX}_f" \
+        net_af_packet0,iface=$IF_FA net_af_packet1,iface=$IF_FB -- \
+        --forward-mode="$TESTPMD_MODE" --eth-peer=0,"$SRC_MAC" --eth-peer=1,"$DST_MAC"
+      launch FWD_PID "$logf" 'packet forwarding - ports=' timeout -s TERM $BOUND "${TESTPMD_CMD[@]}" || return 1
       ;;
     stack)
       echo "$STACK_CFG" >"$DIR/stack.json"
-      timeout -s TERM $BOUND ip netns exec "$NS_RTR" "$STACK" -l $GEN_CORE,$FWD_CORE --no-pci \
-        --file-prefix "${PREFIX}_f" --vdev=net_af_packet0,iface=$IF_FA --vdev=net_af_packet1,iface=$IF_FB \
-        -- -c "$DIR/stack.json" </dev/null >"$logf" 2>&1 &
-      FWD_PID=$!; PIDS+=("$FWD_PID")
-      wait_log "$logf" '; ready' "$FWD_PID" 30 || return 1
+      launch FWD_PID "$logf" '; ready' timeout -s TERM $BOUND ip netns exec "$NS_RTR" "$STACK" \
+        -l $GEN_CORE,$FWD_CORE --no-pci --file-prefix "${PREFIX}_f" \
+        --vdev=net_af_packet0,iface=$IF_FA --vdev=net_af_packet1,iface=$IF_FB -- -c "$DIR/stack.json" || return 1
       local ok=0
       for _ in $(seq 50); do  # telemetry answers once the stack is registered
         if timeout 3 $PY "$HERE/telemetry_snap.py" "/var/run/dpdk/${PREFIX}_f/dpdk_telemetry.v2" /dev/null probe 2>/dev/null; then ok=1; break; fi
@@ -274,15 +182,11 @@ start_forwarder() {  # sets FWD_PID; returns 1 when the forwarder did not come u
 start_generator() {  # start_generator SIZE; sets GEN_PID
   local size=$1 logf=$DIR/gen.log
   # forwarding lcore (the sender) on GEN_CORE; the main lcore only sleeps on FWD_CORE
-  # shellcheck disable=SC2046
-  timeout -s TERM $BOUND ip netns exec "$NS_SRC" stdbuf -oL -eL "$TESTPMD" -l $GEN_CORE,$FWD_CORE \
-    --main-lcore $FWD_CORE --no-pci $(testpmd_mem) --file-prefix "${PREFIX}_g" \
-    --vdev=net_af_packet0,iface=$IF_SRC -- \
+  choose_mem
+  testpmd_cmd "$NS_SRC" $GEN_CORE,$FWD_CORE $FWD_CORE "${PREFIX}_g" net_af_packet0,iface=$IF_SRC -- \
     --forward-mode=txonly --txpkts="$size" --tx-ip=$SRC_IP,$DST_IP --tx-udp=$UDP_PORT,$UDP_PORT \
-    --eth-peer=0,"$FA_MAC" --auto-start --nb-cores=1 --total-num-mbufs=8192 --record-core-cycles \
-    --disable-link-check --stats-period 3600 </dev/null >"$logf" 2>&1 &
-  GEN_PID=$!; PIDS+=("$GEN_PID")
-  wait_log "$logf" 'packet forwarding - ports=' "$GEN_PID" 30
+    --eth-peer=0,"$FA_MAC"
+  launch GEN_PID "$logf" 'packet forwarding - ports=' timeout -s TERM $BOUND "${TESTPMD_CMD[@]}"
 }
 
 child_of() { [[ -n $1 ]] && pgrep -P "$1" | head -1; }  # the process `timeout` runs
@@ -294,10 +198,7 @@ sample() {  # sample LABEL: link and CPU counters (+ the stack's telemetry)
   timeout 5 $PY "$HERE/forward_sample.py" "$DIR/samples.jsonl" "$1" \
     "$NS_SRC:$IF_SRC" "$NS_RTR:$IF_FA" "$NS_RTR:$IF_FB" "$NS_DST:$IF_DST" "${procs[@]}" ||
     log "counter sample '$1' failed"
-  if [[ $FWD == stack && -n $FWD_PID ]]; then
-    timeout 5 $PY "$HERE/telemetry_snap.py" "/var/run/dpdk/${PREFIX}_f/dpdk_telemetry.v2" "$DIR/telemetry.jsonl" "$1" ||
-      log "telemetry snapshot '$1' failed"
-  fi
+  if [[ $FWD == stack && -n $FWD_PID ]]; then telemetry_snap "${PREFIX}_f" "$1"; fi
 }
 
 foreign_dpdk() {  # DPDK processes on this machine that are not ours (only listed): PID:FILE-PREFIX
@@ -310,28 +211,9 @@ foreign_dpdk() {  # DPDK processes on this machine that are not ours (only liste
   echo "${out[*]:-}"
 }
 
-cpu_busy_1s() {  # prints "busy% of core 0" "busy% of core 1" over one second
-  local a b
-  a=$(grep -E '^cpu[01] ' /proc/stat); sleep 1; b=$(grep -E '^cpu[01] ' /proc/stat)
-  printf '%s\n%s\n' "$a" "$b" | awk '
-    { idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i
-      if ($1 in t0) { printf "%d ", (tot - t0[$1] - (idle - i0[$1])) * 100 / ((tot - t0[$1]) ? (tot - t0[$1]) : 1) }
-      else { t0[$1] = tot; i0[$1] = idle } }
-    END { printf "\n" }'
-}
-
 wait_quiet() {  # bounded wait for quiet cores; sets B0 B1 (in-window contention is measured anyway)
-  local start=$SECONDS
   if (( QUIET_SPENT >= QUIET_BUDGET )); then B0=na B1=na; return; fi
-  while :; do
-    read -r B0 B1 <<<"$(cpu_busy_1s)"
-    (( B0 < QUIET_PCT && B1 < QUIET_PCT )) && break
-    if (( SECONDS - start >= QUIET_WAIT || QUIET_SPENT + SECONDS - start >= QUIET_BUDGET )); then
-      break
-    fi
-    sleep 1
-  done
-  QUIET_SPENT=$((QUIET_SPENT + SECONDS - start))
+  wait_quiet_cores || true
 }
 
 path_check() {  # one ping src -> dst through the forwarder (also warms ARP); bounded
@@ -413,12 +295,7 @@ STACK_CFG_NOFWD='{"ports": [{"address": "'$FWD_A_IP'/24"}, {"address": "'$FWD_B_
 
 log "work dir $WORK; forwarders: $FORWARDERS; sizes: $SIZES; rounds: $ROUNDS; ${DURATION}s windows"
 {
-  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "nproc=$(nproc)"
-  echo "kernel=$(uname -r)"
-  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "tsc_mhz_dmesg=$(dmesg 2>/dev/null | grep -oE 'tsc: (Refined TSC clocksource calibration: |Detected )[0-9.]+ MHz' | tail -1 | grep -oE '[0-9.]+ MHz' | cut -d' ' -f1)"
-  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  meta_host
   echo "netdev_max_backlog=$(sysctl -n net.core.netdev_max_backlog)"
   echo "free_hugepages_2m=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)"
   echo "duration_s=$DURATION"
@@ -428,12 +305,9 @@ log "work dir $WORK; forwarders: $FORWARDERS; sizes: $SIZES; rounds: $ROUNDS; ${
   echo "testpmd_mode=$TESTPMD_MODE"
   echo "sizes=$SIZES"
   echo "forwarders=$FORWARDERS"
-  echo "stack_binary=$STACK"
-  echo "stack_binary_mtime=$(date -u -r "$STACK" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"
-  echo "stack_git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- lib apps 2>/dev/null || echo -dirty)"
+  meta_stack
   echo "stack_config=$STACK_CFG_FULL"
-  echo "testpmd=$TESTPMD"
-  echo "dpdk_version=$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)"
+  meta_dpdk
   echo "command=$0 ROUNDS=$ROUNDS SIZES=\"$SIZES\" FORWARDERS=\"$FORWARDERS\" DURATION=$DURATION WARMUP=$WARMUP RPS=$RPS SINK_RPS=$SINK_RPS TESTPMD_MODE=$TESTPMD_MODE"
 } >"$WORK/meta.env"
 
@@ -446,5 +320,4 @@ done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.env"
 echo "wall_s=$((SECONDS - START))" >>"$WORK/meta.env"
 
-mkdir -p "$OUT_DIR"
-$PY "$HERE/forward_report.py" "$WORK" "$OUT_DIR/forward-$TS.json"
+report

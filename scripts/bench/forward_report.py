@@ -14,31 +14,17 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import (bars, kv, md_table, pyplot, read, round_dirs, save_png, spread,  # noqa: E402
+                          testpmd_cycles, tsc_hz_from_meta, write_outputs)
+
 FWD_ORDER = ["kernel", "testpmd", "stack"]
 FWD_LABEL = {"kernel": "Linux ip_forward", "testpmd": "testpmd io (ceiling)", "stack": "dpdk-stack"}
 LINKS = {"src": "veth-src", "fa": "veth-fa", "fb": "veth-fb", "dst": "veth-dst"}
 CPU_FIELDS = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
-TESTPMD_CYC = re.compile(r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz")
 ACCUM = re.compile(r"Accumulated forward statistics for all ports.*?"
                    r"RX-packets: (\d+)\s+RX-dropped: (\d+)\s+RX-total: (\d+).*?"
                    r"TX-packets: (\d+)\s+TX-dropped: (\d+)\s+TX-total: (\d+)", re.S)
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def kv(text):
-    d = {}
-    for line in (text or "").splitlines():
-        k, _, v = line.partition("=")
-        if k:
-            d[k] = v  # a later line wins (status=... is appended on failure)
-    return d
 
 
 def jsonl(text):
@@ -138,11 +124,7 @@ def parse_telemetry(snaps):
 def parse_testpmd(text):
     if not text:
         return None
-    r = {}
-    m = TESTPMD_CYC.search(text)
-    if m:
-        r.update(cycles_per_pkt=float(m.group(1)), total_cycles=int(m.group(2)),
-                 packets=int(m.group(3)), tsc_mhz=int(m.group(4)))
+    r = testpmd_cycles(text)
     m = ACCUM.search(text)
     if m:
         r.update(rx_packets=int(m.group(1)), rx_dropped=int(m.group(2)),
@@ -179,26 +161,20 @@ def fmt(x, spec):
     return "n/a" if x is None else format(x, spec)
 
 
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(out)
-
-
 def main():
     work, out_json = sys.argv[1], sys.argv[2]
     meta = kv(read(os.path.join(work, "meta.env")))
-    tsc_hz = float(meta["tsc_mhz_dmesg"]) * 1e6 if meta.get("tsc_mhz_dmesg") else None
+    tsc_hz = tsc_hz_from_meta(meta)
     if tsc_hz is None:  # testpmd prints the TSC rate with --record-core-cycles
         for root, _, files in os.walk(work):
             for fn in files:
-                m = TESTPMD_CYC.search(read(os.path.join(root, fn)) or "") if fn.endswith(".log") else None
-                if m:
-                    tsc_hz = int(m.group(4)) * 1e6
+                c = testpmd_cycles(read(os.path.join(root, fn)) or "") if fn.endswith(".log") else {}
+                if c:
+                    tsc_hz = c["tsc_mhz"] * 1e6
                     break
             if tsc_hz:
                 break
-    rounds = sorted((d for d in os.listdir(work) if re.fullmatch(r"r\d+", d)), key=lambda d: int(d[1:]))
+    rounds = round_dirs(work)
     raw = {}  # raw[size][fwd] = [run, ...]
     for rd in rounds:
         for size in sorted(os.listdir(os.path.join(work, rd)), key=int):
@@ -274,7 +250,7 @@ def main():
             for k in keys:
                 vals = [r["headline"][k] for r in runs if r["headline"].get(k) is not None]
                 if vals:
-                    e[k] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+                    e[k] = spread(vals)
             e["statuses"] = sorted({r["status"] for r in runs})
             if f == "stack":
                 e["stack_configs"] = sorted({r.get("stack_config") or "none" for r in runs})
@@ -362,47 +338,24 @@ def main():
 
     result = {"benchmark": "forward", "meta": meta, "tsc_hz": tsc_hz, "forwarders": {f: FWD_LABEL[f] for f in fwds},
               "rounds_used": used_rounds, "summary_median": summary, "ratios": ratios, "runs": raw}
-    with open(out_json, "w") as f:
-        json.dump(result, f, indent=1)
-    base = out_json[:-5] if out_json.endswith(".json") else out_json
-    with open(base + ".md", "w") as f:
-        f.write(md)
-    print(md)
-    print(f"wrote {out_json} and {base}.md")
+    base = write_outputs(out_json, result, md)
 
     # ---- plot ----
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not available: no PNG")
+    plt = pyplot()
+    if plt is None:
         return 0
     colors = {"kernel": "tab:orange", "testpmd": "tab:gray", "stack": "tab:blue"}
     fig, axes = plt.subplots(1, len(sizes), figsize=(max(7, 5.5 * len(sizes)), 4.4), squeeze=False)
     for ax, s in zip(axes[0], sizes):
-        names, vals, lo, hi, cs = [], [], [], [], []
-        for f in fwds:
-            e = summary[s].get(f, {}).get("forwarded_pps")
-            if not e:
-                continue
-            names.append(FWD_LABEL[f])
-            vals.append(e["median"] / 1e3)
-            lo.append((e["median"] - e["min"]) / 1e3)
-            hi.append((e["max"] - e["median"]) / 1e3)
-            cs.append(colors[f])
-        ax.bar(range(len(vals)), vals, yerr=[lo, hi], color=cs, capsize=3)
-        ax.set_xticks(range(len(vals)))
-        ax.set_xticklabels(names, fontsize=8)
+        vals = bars(ax, [(FWD_LABEL[f], summary[s].get(f, {}).get("forwarded_pps"), colors[f]) for f in fwds],
+                    1e3, fontsize=8)
         ax.set_title(f"{s}-byte frames: forwarded kpps (higher is better)\n≥: kept up with the generator", fontsize=9)
         for i, (v, f) in enumerate(zip(vals, [f for f in fwds if summary[s].get(f, {}).get("forwarded_pps")])):
             bound = (med(s, f, "generator_bound") or 0) >= 0.5
             ax.text(i + 0.42, v, ("≥" if bound else "") + f"{v:.0f}", ha="right", va="bottom", fontsize=8)
     fig.suptitle(f"IPv4 forwarding over net_af_packet/veth, {meta.get('date_utc', '')}\n"
                  f"median of {len(rounds)} rounds, bars = min..max", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(base + ".png", dpi=110)
-    print(f"wrote {base}.png")
+    save_png(fig, base)
     return 0
 
 

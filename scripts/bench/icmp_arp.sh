@@ -30,13 +30,11 @@
 # removes namespaces, links and processes also on failure or Ctrl-C.
 set -euo pipefail
 
+BENCH=icmp_arp
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-PY=/usr/bin/python3
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$HERE/common.sh"   # ROOT PY STACK TESTPMD ROUNDS OUT_DIR KEEP_WORK QUIET_PCT, helpers
 
-STACK=${STACK:-$ROOT/build/apps/dpdk-stack}
-TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd || true)}
-ROUNDS=${ROUNDS:-3}
 TARGETS=${TARGETS:-"stack_tap testpmd_tap kernel_veth_core1 kernel_veth stack_afpacket testpmd_afpacket"}
 PING_LAT_N=${PING_LAT_N:-1000}
 PING_FLOOD_N=${PING_FLOOD_N:-20000}
@@ -45,59 +43,15 @@ ARPING_N=${ARPING_N:-500}
 ARP_LAT_N=${ARP_LAT_N:-5000}
 ARP_RATE_N=${ARP_RATE_N:-20000}
 ARP_WINDOW=32
-OUT_DIR=${OUT_DIR:-$ROOT/bench-results}
-KEEP_WORK=${KEEP_WORK:-0}
-QUIET_PCT=${QUIET_PCT:-25}
 QUIET_WAIT=${QUIET_WAIT:-30}
 QUIET_BUDGET=${QUIET_BUDGET:-90}
-QUIET_SPENT=0
 
 STACK_CORE=1   # the stack's (or testpmd's forwarding, or the kernel peer's RPS) core
 CLIENT_CORE=0  # ping, arping and arp_probe.py
 SERVER_IP=10.0.0.1
 CLIENT_IP=10.0.0.2
 
-TS=$(date -u +%Y%m%dT%H%M%SZ)
-TAG=$(printf '%05d' $(($$ % 100000)))   # keeps interface names under 15 characters
-WORK=
-
-PIDS=()    # processes this script started (killed by PID only)
-NETNS=()   # namespaces this script created (every link lives inside one)
-
-exec 3>&2  # the script's own stderr; a trap can fire while a command's stderr is redirected
-log() { printf '[icmp_arp %s] %s\n' "$(date +%T)" "$*" >&3; }
-die() { log "error: $*"; exit 1; }
-
-stop_pid() {  # TERM, wait at most 10 s, then KILL; only PIDs this script started
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-  local keep=() p
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-
-cleanup() {
-  local rc=$? p n
-  set +e
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
-  # EAL runtime directories of the file prefixes this run used (testpmd leaves them).
-  [[ -n ${TAG:-} ]] && rm -rf /var/run/dpdk/bench_icmp_arp_"${TAG}"_* 2>/dev/null
-  if [[ -n $WORK ]]; then
-    if [[ $KEEP_WORK == 1 ]]; then log "raw outputs kept in $WORK"; else rm -rf "$WORK"; fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM HUP
-WORK=$(mktemp -d /tmp/bench-icmp-arp.XXXXXX)
+bench_begin   # cleanup trap, WORK
 
 [[ $(id -u) == 0 ]] || die "needs root (network namespaces, raw sockets, ping -f)"
 [[ -x $STACK ]] || die "no dpdk-stack binary at $STACK (run ninja -C build)"
@@ -106,100 +60,36 @@ for t in $TARGETS; do
   if [[ $t == testpmd_* && -z $TESTPMD ]]; then die "target $t needs dpdk-testpmd (or drop it from TARGETS)"; fi
 done
 
-# --- matplotlib for the PNG: install from the distribution only if missing --------------
-if ! $PY -c 'import matplotlib' 2>/dev/null; then
-  if apt-cache policy python3-matplotlib 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    log "installing python3-matplotlib (for the PNG plot)"
-    timeout 300 apt-get install -y -q python3-matplotlib >/dev/null 2>&1 ||
-      log "apt-get install python3-matplotlib failed; no PNG this time"
-  else
-    log "python3-matplotlib not installable here; no PNG this time"
-  fi
-fi
+ensure_matplotlib
 
 # --- memory for the DPDK processes ---------------------------------------------------------
 # Hugepages if at least 64 MB are free (both processes allocate dynamically and need
 # ~30 MB); otherwise anonymous memory.  The same choice for dpdk-stack and testpmd.
-free_huge_mb=$(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0) * 2 ))
-if (( free_huge_mb >= 64 )) && grep -q ' hugetlbfs ' /proc/mounts; then
-  MEM_ARGS=(--in-memory); MEM_MODE="hugepages 2MB (--in-memory, ${free_huge_mb} MB free)"
-else
-  MEM_ARGS=(--no-huge -m 256 --no-shconf); MEM_MODE="no hugepages (--no-huge -m 256)"
-fi
+choose_mem
 log "memory: $MEM_MODE"
 
 echo '{"ports":[{"address":"'$SERVER_IP'/24"}]}' > "$WORK/stack.json"
-
-new_ns() {  # new_ns NAME: namespace with lo up and IPv6 off (no RS/DAD noise)
-  ip netns add "$1"; NETNS+=("$1")
-  ip netns exec "$1" ip link set lo up
-  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-}
-
-del_ns() {
-  local n=$1 keep=() x
-  ip netns del "$n" 2>/dev/null || true
-  for x in "${NETNS[@]}"; do [[ $x == "$n" ]] || keep+=("$x"); done
-  NETNS=("${keep[@]}")
-}
-
-wait_log() {  # wait_log FILE PATTERN PID SECONDS
-  local f=$1 pat=$2 pid=$3 s=$4
-  for _ in $(seq $((s * 10))); do
-    grep -q -- "$pat" "$f" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || { log "process $pid exited early:"; tail -20 "$f" >&2; return 1; }
-    sleep 0.1
-  done
-  log "timed out waiting for '$pat' in $f"; tail -20 "$f" >&2; return 1
-}
 
 # Starts the server for a DPDK target in namespace $NS; sets SRV_PID and SRV_KIND.
 start_dpdk() {  # start_dpdk KIND(stack|testpmd) VDEV PREFIX LOGFILE
   local kind=$1 vdev=$2 prefix=$3 logf=$4
   if [[ $kind == stack ]]; then
-    ip netns exec "$NS" "$STACK" -l $STACK_CORE --no-pci "${MEM_ARGS[@]}" --file-prefix "$prefix" \
-      --vdev="$vdev" -- -c "$WORK/stack.json" </dev/null >"$logf" 2>&1 &
-    SRV_PID=$!; PIDS+=("$SRV_PID")
-    wait_log "$logf" '; ready' "$SRV_PID" 30
+    launch SRV_PID "$logf" '; ready' ip netns exec "$NS" "$STACK" -l $STACK_CORE --no-pci "${MEM_ARGS[@]}" \
+      --file-prefix "$prefix" --vdev="$vdev" -- -c "$WORK/stack.json"
   else
     # main lcore on the client core (it only sleeps), forwarding lcore on the stack core
-    # stdbuf: testpmd writes its log through stdio, fully buffered when it is a file
-    ip netns exec "$NS" stdbuf -oL -eL "$TESTPMD" -l $CLIENT_CORE,$STACK_CORE --main-lcore $CLIENT_CORE --no-pci \
-      "${MEM_ARGS[@]}" --file-prefix "$prefix" --vdev="$vdev" -- \
-      --forward-mode=icmpecho --auto-start --nb-cores=1 --total-num-mbufs=8192 \
-      --record-core-cycles --disable-link-check --stats-period 3600 </dev/null >"$logf" 2>&1 &
-    SRV_PID=$!; PIDS+=("$SRV_PID")
-    wait_log "$logf" 'packet forwarding - ports=' "$SRV_PID" 30
+    testpmd_cmd "$NS" $CLIENT_CORE,$STACK_CORE $CLIENT_CORE "$prefix" "$vdev" -- --forward-mode=icmpecho
+    launch SRV_PID "$logf" 'packet forwarding - ports=' "${TESTPMD_CMD[@]}"
   fi
 }
 
-cpu_busy_1s() {  # prints "busy% of core 0" "busy% of core 1" over one second
-  local a b
-  a=$(grep -E '^cpu[01] ' /proc/stat); sleep 1; b=$(grep -E '^cpu[01] ' /proc/stat)
-  printf '%s\n%s\n' "$a" "$b" | awk '
-    { idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i
-      if ($1 in t0) { printf "%d ", (tot - t0[$1] - (idle - i0[$1])) * 100 / ((tot - t0[$1]) ? (tot - t0[$1]) : 1) }
-      else { t0[$1] = tot; i0[$1] = idle } }
-    END { printf "\n" }'
-}
-
 wait_quiet() {  # bounded wait for quiet cores; writes DIR/env.txt
-  local start=$SECONDS busy
-  while :; do
-    busy=$(cpu_busy_1s)
-    read -r B0 B1 <<<"$busy"
-    (( B0 < QUIET_PCT && B1 < QUIET_PCT )) && break
-    if (( SECONDS - start >= QUIET_WAIT || QUIET_SPENT + SECONDS - start >= QUIET_BUDGET )); then
-      log "cores still busy (core0 ${B0}%, core1 ${B1}%) after $((SECONDS - start))s; running anyway (flagged)"
-      break
-    fi
-    sleep 1
-  done
-  QUIET_SPENT=$((QUIET_SPENT + SECONDS - start))
+  wait_quiet_cores ||
+    log "cores still busy (core0 ${B0}%, core1 ${B1}%) after ${QUIET_WAITED}s; running anyway (flagged)"
   {
     echo "core0_busy_pct_before=$B0"
     echo "core1_busy_pct_before=$B1"
-    echo "quiet_wait_s=$((SECONDS - start))"
+    echo "quiet_wait_s=$QUIET_WAITED"
     echo "loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)"
   } >>"$DIR/env.txt"
 }
@@ -223,8 +113,7 @@ psi_cpu_some_us() {  # cumulative µs in which some task waited for a CPU (0 wit
 
 snap() {  # telemetry snapshot of the running dpdk-stack (no-op for other targets)
   [[ $SRV_KIND == stack ]] || return 0
-  timeout 5 $PY "$HERE/telemetry_snap.py" "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" "$DIR/telemetry.jsonl" "$1" ||
-    log "telemetry snapshot '$1' failed"
+  telemetry_snap "$PREFIX" "$1"
 }
 
 client() { timeout "$1" ip netns exec "$NS" taskset -c $CLIENT_CORE "${@:2}"; }
@@ -326,19 +215,11 @@ run_target() {  # run_target TARGET ROUND
 
 log "work dir $WORK; targets: $TARGETS; rounds: $ROUNDS"
 {
-  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "nproc=$(nproc)"
-  echo "kernel=$(uname -r)"
-  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "tsc_mhz_dmesg=$(dmesg 2>/dev/null | grep -oE 'tsc: (Refined TSC clocksource calibration: |Detected )[0-9.]+ MHz' | tail -1 | grep -oE '[0-9.]+ MHz' | cut -d' ' -f1)"
-  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  meta_host
   echo "mem_mode=$MEM_MODE"
   echo "quiet_pct=$QUIET_PCT"
-  echo "stack_binary=$STACK"
-  echo "stack_binary_mtime=$(date -u -r "$STACK" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"
-  echo "stack_git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- lib apps 2>/dev/null || echo -dirty)"
-  echo "testpmd=${TESTPMD:-none}"
-  echo "dpdk_version=$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)"
+  meta_stack
+  meta_dpdk
   echo "command=$0 ROUNDS=$ROUNDS TARGETS=\"$TARGETS\" PING_LAT_N=$PING_LAT_N PING_FLOOD_N=$PING_FLOOD_N ARPING_N=$ARPING_N ARP_LAT_N=$ARP_LAT_N ARP_RATE_N=$ARP_RATE_N"
 } >"$WORK/meta.env"
 
@@ -349,5 +230,4 @@ done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.env"
 echo "duration_s=$((SECONDS - START))" >>"$WORK/meta.env"
 
-mkdir -p "$OUT_DIR"
-$PY "$HERE/icmp_arp_report.py" "$WORK" "$OUT_DIR/icmp_arp-$TS.json"
+report

@@ -14,6 +14,10 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import (bars, kv, md_table, pyplot, read, round_dirs, save_png, spread,  # noqa: E402
+                          testpmd_cycles, tsc_hz_from_meta, write_outputs)
+
 TARGET_ORDER = ["stack_tap", "testpmd_tap", "stack_afpacket", "testpmd_afpacket",
                 "kernel_veth_core1", "kernel_veth"]
 TARGET_LABEL = {
@@ -43,15 +47,6 @@ PING_RTT = re.compile(r"rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]
 PING_T = re.compile(r"icmp_seq=\d+ ttl=\d+ time=([\d.]+) ms")
 ARPING_SUM = re.compile(r"(\d+) packets transmitted, (\d+) packets received")
 ARPING_T = re.compile(r"time=([\d.]+) (usec|msec|sec)")
-TESTPMD_CYC = re.compile(r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz")
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
 
 
 def parse_ping(text):
@@ -131,11 +126,7 @@ def parse_telemetry(text):
 def parse_server_log(text):
     if not text:
         return None
-    r = {}
-    m = TESTPMD_CYC.search(text)
-    if m:
-        r.update(cycles_per_pkt=float(m.group(1)), total_cycles=int(m.group(2)),
-                 packets=int(m.group(3)), tsc_mhz=int(m.group(4)))
+    r = testpmd_cycles(text)
     m = re.search(r"mbufs in use after shutdown: (\d+)", text)
     if m:
         r["mbufs_in_use_after_shutdown"] = int(m.group(1))
@@ -211,19 +202,10 @@ def fmt(x, unit=""):
     return f"{x:.3g}"
 
 
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(out)
-
-
 def main():
     work, out_json = sys.argv[1], sys.argv[2]
-    meta = {}
-    for line in (read(os.path.join(work, "meta.env")) or "").splitlines():
-        k, _, val = line.partition("=")
-        meta[k] = val
-    rounds = sorted((d for d in os.listdir(work) if re.fullmatch(r"r\d+", d)), key=lambda d: int(d[1:]))
+    meta = kv(read(os.path.join(work, "meta.env")))
+    rounds = round_dirs(work)
     raw = {}
     for rd in rounds:
         for target in sorted(os.listdir(os.path.join(work, rd))):
@@ -240,10 +222,7 @@ def main():
             }
             if run["server"] is not None and not any(run[k] for k in ("ping_lat", "ping_flood", "arping")):
                 run["server_log_tail"] = (read(os.path.join(d, "server.log")) or "").splitlines()[-30:]
-            env = {}
-            for line in (read(os.path.join(d, "env.txt")) or "").splitlines():
-                k, _, val = line.partition("=")
-                env[k] = val
+            env = kv(read(os.path.join(d, "env.txt")))
             run["env"] = env
             run["contention"] = contention(env, meta)
             run["headline"] = flatten(run, target)
@@ -259,7 +238,7 @@ def main():
         for key, *_ in METRICS + [("max_loss_pct",)]:
             vals = [r["headline"][key] for r in use if r["headline"].get(key) is not None]
             if vals:
-                s[key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+                s[key] = spread(vals)
         summary[t] = s
 
     def med(t, key):
@@ -276,7 +255,7 @@ def main():
                 key: (med(t, key) / med(peer, key) if med(t, key) and med(peer, key) else None)
                 for key, *_ in METRICS}
 
-    tsc_hz = float(meta["tsc_mhz_dmesg"]) * 1e6 if meta.get("tsc_mhz_dmesg") else None
+    tsc_hz = tsc_hz_from_meta(meta)
     if tsc_hz is None:
         mhz = [r["server"]["tsc_mhz"] for t in targets for r in raw[t] if (r.get("server") or {}).get("tsc_mhz")]
         tsc_hz = statistics.median(mhz) * 1e6 if mhz else None
@@ -351,46 +330,22 @@ def main():
               "targets": {t: TARGET_LABEL.get(t, t) for t in targets},
               "summary_median": summary, "ratios_stack_over_peer": ratios,
               "stack_cycles_per_pkt_by_phase": phase_cycles, "tsc_hz_estimate": tsc_hz, "runs": raw}
-    with open(out_json, "w") as f:
-        json.dump(result, f, indent=1)
-    base = out_json[:-5] if out_json.endswith(".json") else out_json
-    with open(base + ".md", "w") as f:
-        f.write(md)
-    print(md)
-    print(f"wrote {out_json} and {base}.md")
+    base = write_outputs(out_json, result, md)
 
     # ---- plot ----
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not available: no PNG")
+    plt = pyplot()
+    if plt is None:
         return 0
     colors = {"stack": "tab:blue", "testpmd": "tab:gray", "kernel": "tab:orange"}
     fig, axes = plt.subplots(2, 4, figsize=(18, 8))
     for ax, (k, lbl, unit, hib) in zip(axes.flat, METRICS):
-        names, vals, lo, hi, cs = [], [], [], [], []
-        for t in targets:
-            s = summary[t].get(k)
-            if not s:
-                continue
-            scale = 1000.0 if unit == "pps" else 1.0
-            names.append(TARGET_LABEL.get(t, t).replace(", ", "\n"))
-            vals.append(s["median"] / scale)
-            lo.append((s["median"] - s["min"]) / scale)
-            hi.append((s["max"] - s["median"]) / scale)
-            cs.append(colors.get(t.split("_")[0], "tab:green"))
-        ax.bar(range(len(vals)), vals, yerr=[lo, hi], color=cs, capsize=3)
-        ax.set_xticks(range(len(vals)))
-        ax.set_xticklabels(names, fontsize=6, rotation=30, ha="right")
+        bars(ax, [(TARGET_LABEL.get(t, t).replace(", ", "\n"), summary[t].get(k), colors.get(t.split("_")[0], "tab:green"))
+                  for t in targets], 1000.0 if unit == "pps" else 1.0, fontsize=6, rotation=30, ha="right")
         ax.set_title(f"{lbl}\n({'k' if unit == 'pps' else ''}{unit}, {'higher' if hib else 'lower'} is better)", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
     fig.suptitle(f"ICMP echo and ARP: dpdk-stack vs Linux vs testpmd ({meta.get('date_utc', '')}, "
                  f"median of {len(rounds)} rounds, bars = min..max)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(base + ".png", dpi=110)
-    print(f"wrote {base}.png")
+    save_png(fig, base)
     return 0
 
 
