@@ -75,6 +75,24 @@ struct IcmpConfig {
   uint32_t error_burst = 50;   // bucket depth
 };
 
+// UDP socket tables (one per lcore).
+struct UdpConfig {
+  uint32_t max_sockets = 4096;       // per lcore, 1..65536
+  uint16_t ephemeral_first = 49152;  // ephemeral port range, first <= last, 1..65535
+  uint16_t ephemeral_last = 65535;
+};
+
+// A built-in service: whether it runs and on which port.
+struct ServiceConfig {
+  bool enabled = false;
+  uint16_t port = 0;  // 1..65535
+};
+
+struct ServicesConfig {
+  ServiceConfig udp_echo{false, 7};     // RFC 862
+  ServiceConfig udp_discard{false, 9};  // RFC 863
+};
+
 struct LoggingConfig {
   std::string level = "info";  // emerg alert crit error warning notice info debug
 };
@@ -85,6 +103,8 @@ struct Config {
   IpConfig ip;
   IcmpConfig icmp;
   ArpConfig arp;
+  UdpConfig udp;
+  ServicesConfig services;
   LoggingConfig logging;
 };
 
