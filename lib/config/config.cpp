@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 #include <sstream>
 #include <utility>
 
@@ -38,6 +39,13 @@ class Checker {
   }
 
   bool object(const json& j, const std::string& path, std::initializer_list<std::string_view> keys) {
+    return object(j, path, std::span<const std::string_view>(keys.begin(), keys.size()), "key");
+  }
+
+  // As above, with the allowed keys computed (`what` names them in the
+  // complaint: "unknown service (expected one of: ...)").
+  bool object(const json& j, const std::string& path, std::span<const std::string_view> keys,
+              const std::string& what) {
     if (!j.is_object()) return fail(path, "expected an object, got " + type_name(j));
     for (auto& [k, v] : j.items()) {
       bool known = false;
@@ -45,7 +53,7 @@ class Checker {
       if (!known) {
         std::string allowed;
         for (auto key : keys) allowed += (allowed.empty() ? "" : ", ") + std::string(key);
-        return fail(path + "." + k, "unknown key (expected one of: " + allowed + ")");
+        return fail(path + "." + k, "unknown " + what + " (expected one of: " + allowed + ")");
       }
     }
     return true;
@@ -315,6 +323,99 @@ bool parse_icmp(Checker& c, const json& j, const std::string& path, IcmpConfig& 
   return true;
 }
 
+bool parse_udp(Checker& c, const json& j, const std::string& path, UdpConfig& udp) {
+  if (!c.object(j, path, {"max_sockets", "ephemeral_first", "ephemeral_last"})) return false;
+  if (j.contains("max_sockets") && !c.integer(j["max_sockets"], path + ".max_sockets", 1, 65536, udp.max_sockets))
+    return false;
+  if (j.contains("ephemeral_first") &&
+      !c.integer(j["ephemeral_first"], path + ".ephemeral_first", 1, 65535, udp.ephemeral_first))
+    return false;
+  if (j.contains("ephemeral_last") &&
+      !c.integer(j["ephemeral_last"], path + ".ephemeral_last", 1, 65535, udp.ephemeral_last))
+    return false;
+  if (udp.ephemeral_first <= udp.ephemeral_last) return true;
+  // Complain at a key the document gives; the other may be a default.
+  const auto bound = [&](const char* key, uint16_t v) {
+    return path + "." + key + " (" + std::to_string(v) + (j.contains(key) ? "" : ", the default") + ")";
+  };
+  if (j.contains("ephemeral_first"))
+    return c.fail(path + ".ephemeral_first", "expected at most " + bound("ephemeral_last", udp.ephemeral_last) +
+                                                 ", got " + std::to_string(udp.ephemeral_first));
+  return c.fail(path + ".ephemeral_last", "expected at least " + bound("ephemeral_first", udp.ephemeral_first) +
+                                              ", got " + std::to_string(udp.ephemeral_last));
+}
+
+// The built-in services: adding one (tcp_echo, http, ...) is one entry here
+// plus its member in ServicesConfig. Two enabled services of one protocol
+// may not share a port.
+enum class ServiceProtocol { udp, tcp };
+
+struct ServiceEntry {
+  std::string_view name;
+  ServiceConfig ServicesConfig::*member;
+  ServiceProtocol protocol;
+};
+
+constexpr std::array kServices = {
+    ServiceEntry{"udp_echo", &ServicesConfig::udp_echo, ServiceProtocol::udp},
+    ServiceEntry{"udp_discard", &ServicesConfig::udp_discard, ServiceProtocol::udp},
+};
+
+constexpr auto kServiceNames = [] {
+  std::array<std::string_view, kServices.size()> names{};
+  for (size_t i = 0; i < kServices.size(); ++i) names[i] = kServices[i].name;
+  return names;
+}();
+
+std::string protocol_name(ServiceProtocol p) { return p == ServiceProtocol::udp ? "UDP" : "TCP"; }
+
+bool parse_services(Checker& c, const json& j, const std::string& path, ServicesConfig& services) {
+  if (!c.object(j, path, kServiceNames, "service")) return false;
+  std::array<bool, kServices.size()> port_given{};
+  for (size_t i = 0; i < kServices.size(); ++i) {
+    const std::string name(kServices[i].name);
+    if (!j.contains(name)) continue;
+    const auto& o = j[name];
+    const std::string p = path + "." + name;
+    ServiceConfig& svc = services.*kServices[i].member;
+    if (!c.object(o, p, {"enabled", "port"})) return false;
+    if (o.contains("enabled") && !c.boolean(o["enabled"], p + ".enabled", svc.enabled)) return false;
+    port_given[i] = o.contains("port");
+    if (port_given[i] && !c.integer(o["port"], p + ".port", 1, 65535, svc.port)) return false;
+  }
+  // Reported at the later service of the table, naming the earlier one,
+  // unless only the earlier one's port is in the document.
+  const auto service_port_path = [&](size_t i) { return path + "." + std::string(kServices[i].name) + ".port"; };
+  for (size_t i = 0; i < kServices.size(); ++i) {
+    const ServiceConfig& a = services.*kServices[i].member;
+    if (!a.enabled) continue;
+    for (size_t k = 0; k < i; ++k) {
+      const ServiceConfig& b = services.*kServices[k].member;
+      if (!b.enabled || kServices[k].protocol != kServices[i].protocol || b.port != a.port) continue;
+      const bool at_later = port_given[i] || !port_given[k];
+      const size_t here = at_later ? i : k, other = at_later ? k : i;
+      return c.fail(service_port_path(here),
+                    "expected a " + protocol_name(kServices[i].protocol) +
+                        " port no other enabled service listens on, got " + std::to_string(a.port) +
+                        ", also the port of " + service_port_path(other) +
+                        (port_given[other] ? "" : " (the default)"));
+    }
+  }
+  return true;
+}
+
+// Each enabled UDP service takes one socket of every engine's table
+// (udp.max_sockets), so they must fit it.
+bool check_udp_socket_count(Checker& c, const Config& cfg) {
+  uint32_t n = 0;
+  for (const auto& s : kServices)
+    if (s.protocol == ServiceProtocol::udp && (cfg.services.*s.member).enabled) ++n;
+  if (n <= cfg.udp.max_sockets) return true;
+  return c.fail("$.udp.max_sockets", "expected at least " + std::to_string(n) +
+                                         " (one socket per enabled UDP service), got " +
+                                         std::to_string(cfg.udp.max_sockets));
+}
+
 // Connected routes (one per distinct port network; two ports on one network
 // share it) plus static routes must fit the per-lcore table.
 bool check_route_count(Checker& c, const Config& cfg) {
@@ -360,7 +461,7 @@ Result<Config> parse_config(std::string_view text) {
   }
   Checker c;
   Config cfg;
-  if (!c.object(root, "$", {"ports", "routes", "ip", "icmp", "arp", "logging"})) return *c.err;
+  if (!c.object(root, "$", {"ports", "routes", "ip", "icmp", "arp", "udp", "services", "logging"})) return *c.err;
   if (!root.contains("ports")) return Error{"$.ports: required key missing (expected an array of ports)"};
   const auto& ports = root["ports"];
   if (!ports.is_array() || ports.empty())
@@ -383,6 +484,9 @@ Result<Config> parse_config(std::string_view text) {
   if (root.contains("routes") && !parse_routes(c, root["routes"], "$.routes", cfg.ports, cfg.routes)) return *c.err;
   if (!check_route_count(c, cfg)) return *c.err;
   if (root.contains("arp") && !parse_arp(c, root["arp"], "$.arp", cfg.ports.size(), cfg.arp)) return *c.err;
+  if (root.contains("udp") && !parse_udp(c, root["udp"], "$.udp", cfg.udp)) return *c.err;
+  if (root.contains("services") && !parse_services(c, root["services"], "$.services", cfg.services)) return *c.err;
+  if (!check_udp_socket_count(c, cfg)) return *c.err;
   if (root.contains("logging")) {
     const auto& l = root["logging"];
     if (!c.object(l, "$.logging", {"level"})) return *c.err;

@@ -12,6 +12,8 @@
 // neither another route's nor a port's connected network, a gateway inside
 // the network of the port it leaves by (resolved from the gateway when the
 // entry gives no port), and connected plus static routes fit ip.max_routes.
+// Likewise services: two enabled services of one protocol never share a
+// port, and the enabled UDP services fit udp.max_sockets.
 #pragma once
 
 #include <cstdint>
@@ -88,6 +90,8 @@ struct ServiceConfig {
   uint16_t port = 0;  // 1..65535
 };
 
+// A new service is a member here plus one entry in the kServices table of
+// config.cpp (its JSON name and protocol).
 struct ServicesConfig {
   ServiceConfig udp_echo{false, 7};     // RFC 862
   ServiceConfig udp_discard{false, 9};  // RFC 863

@@ -97,6 +97,15 @@ constexpr const char* kFullConfig = R"({
     "error_rate": 100,
     "error_burst": 10
   },
+  "udp": {
+    "max_sockets": 1024,
+    "ephemeral_first": 32768,
+    "ephemeral_last": 60999
+  },
+  "services": {
+    "udp_echo": {"enabled": true, "port": 7007},
+    "udp_discard": {"enabled": true, "port": 9009}
+  },
   "arp": {
     "entry_timeout_s": 60,
     "retry_interval_ms": 250,
@@ -179,6 +188,14 @@ TEST(Config, Full_EveryKeyParsed) {
   EXPECT_EQ(c.icmp.error_rate, 100u);
   EXPECT_EQ(c.icmp.error_burst, 10u);
 
+  EXPECT_EQ(c.udp.max_sockets, 1024u);
+  EXPECT_EQ(c.udp.ephemeral_first, 32768);
+  EXPECT_EQ(c.udp.ephemeral_last, 60999);
+  EXPECT_TRUE(c.services.udp_echo.enabled);
+  EXPECT_EQ(c.services.udp_echo.port, 7007);
+  EXPECT_TRUE(c.services.udp_discard.enabled);
+  EXPECT_EQ(c.services.udp_discard.port, 9009);
+
   EXPECT_EQ(c.logging.level, "debug");
 }
 
@@ -212,12 +229,19 @@ TEST(Config, Minimal_DefaultsForEveryAbsentKey) {
   EXPECT_EQ(c.ip.pmtu_max_entries, 1024u);
   EXPECT_EQ(c.icmp.error_rate, 1000u);
   EXPECT_EQ(c.icmp.error_burst, 50u);
+  EXPECT_EQ(c.udp.max_sockets, 4096u);
+  EXPECT_EQ(c.udp.ephemeral_first, 49152);
+  EXPECT_EQ(c.udp.ephemeral_last, 65535);
+  EXPECT_FALSE(c.services.udp_echo.enabled);
+  EXPECT_EQ(c.services.udp_echo.port, 7);
+  EXPECT_FALSE(c.services.udp_discard.enabled);
+  EXPECT_EQ(c.services.udp_discard.port, 9);
   EXPECT_EQ(c.logging.level, "info");
 }
 
 TEST(Config, EmptySections_TakeDefaults) {
   auto r = parse_config(with(R"("arp": {"static": []}, "logging": {}, "routes": [], "ip": {"reassembly": {},
-                              "pmtu": {}}, "icmp": {})"));
+                              "pmtu": {}}, "icmp": {}, "udp": {}, "services": {"udp_echo": {}})"));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->arp.entry_timeout_s, 300u);
   EXPECT_TRUE(r->arp.statics.empty());
@@ -229,6 +253,79 @@ TEST(Config, EmptySections_TakeDefaults) {
   EXPECT_EQ(r->ip.pmtu_timeout_s, 600u);
   EXPECT_EQ(r->icmp.error_rate, 1000u);
   EXPECT_EQ(r->icmp.error_burst, 50u);
+  EXPECT_EQ(r->udp.max_sockets, 4096u);
+  EXPECT_EQ(r->udp.ephemeral_first, 49152);
+  EXPECT_EQ(r->udp.ephemeral_last, 65535);
+  EXPECT_FALSE(r->services.udp_echo.enabled);
+  EXPECT_EQ(r->services.udp_echo.port, 7);
+  EXPECT_FALSE(r->services.udp_discard.enabled);
+  EXPECT_EQ(r->services.udp_discard.port, 9);
+}
+
+// The example of docs/CONFIG.md (and of the shipped config/stack.json).
+TEST(Config, ServicesExample_Parsed) {
+  auto r = parse_config(with(R"("udp": {"max_sockets": 4096, "ephemeral_first": 49152, "ephemeral_last": 65535},
+                                "services": {"udp_echo": {"enabled": true, "port": 7},
+                                             "udp_discard": {"enabled": true, "port": 9}})"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->udp.max_sockets, 4096u);
+  EXPECT_TRUE(r->services.udp_echo.enabled);
+  EXPECT_EQ(r->services.udp_echo.port, 7);
+  EXPECT_TRUE(r->services.udp_discard.enabled);
+  EXPECT_EQ(r->services.udp_discard.port, 9);
+}
+
+TEST(Config, ServiceEnabledWithoutPort_TakesDefaultPort) {
+  auto r = parse_config(with(R"("services": {"udp_echo": {"enabled": true}, "udp_discard": {"enabled": true}})"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->services.udp_echo.enabled);
+  EXPECT_EQ(r->services.udp_echo.port, 7);
+  EXPECT_TRUE(r->services.udp_discard.enabled);
+  EXPECT_EQ(r->services.udp_discard.port, 9);
+}
+
+TEST(Config, ServicePortWithoutEnabled_StaysDisabled) {
+  auto r = parse_config(with(R"("services": {"udp_echo": {"port": 7777}})"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->services.udp_echo.enabled);
+  EXPECT_EQ(r->services.udp_echo.port, 7777);
+}
+
+// Only enabled services listen, so a disabled one may name a taken port.
+TEST(Config, DisabledServiceOnAnEnabledOnesPort_Accepted) {
+  const std::string ok[] = {
+      with(R"("services": {"udp_echo": {"enabled": true, "port": 7},
+                           "udp_discard": {"enabled": false, "port": 7}})"),
+      with(R"("services": {"udp_echo": {"enabled": false, "port": 7},
+                           "udp_discard": {"enabled": true, "port": 7}})"),
+      with(R"("services": {"udp_echo": {"port": 9}, "udp_discard": {"enabled": true}})"),
+  };
+  for (const auto& text : ok) {
+    auto r = parse_config(text);
+    EXPECT_TRUE(r.ok()) << text << "\n" << (r.ok() ? "" : r.error().message);
+  }
+}
+
+TEST(Config, UdpServicesBoundaries_Accepted) {
+  const std::string ok[] = {
+      with(R"("udp": {"max_sockets": 1, "ephemeral_first": 1, "ephemeral_last": 1},
+              "services": {"udp_echo": {"enabled": true, "port": 1}})"),
+      with(R"("udp": {"max_sockets": 2, "ephemeral_first": 65535, "ephemeral_last": 65535},
+              "services": {"udp_echo": {"enabled": true, "port": 65535},
+                           "udp_discard": {"enabled": true, "port": 1}})"),
+      with(R"("udp": {"max_sockets": 65536, "ephemeral_first": 1, "ephemeral_last": 65535})"),
+      with(R"("udp": {"ephemeral_first": 65535})"),  // up to the default last
+      with(R"("udp": {"ephemeral_last": 49152})"),   // down to the default first
+  };
+  for (const auto& text : ok) {
+    auto r = parse_config(text);
+    EXPECT_TRUE(r.ok()) << text << "\n" << (r.ok() ? "" : r.error().message);
+  }
+  auto r = parse_config(ok[2]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->udp.max_sockets, 65536u);
+  EXPECT_EQ(r->udp.ephemeral_first, 1);
+  EXPECT_EQ(r->udp.ephemeral_last, 65535);
 }
 
 // The example of docs/CONFIG.md: a gateway without a port picks the port
@@ -411,7 +508,7 @@ TEST(Config, MtuNull_RejectedAtPath) {
 TEST(Config, UnknownTopLevelKey_RejectedAtPath) {
   const auto text = with(R"("bogus": 1)");
   EXPECT_TRUE(RejectedAt(text, "$.bogus"));
-  EXPECT_EQ(error_of(text), "$.bogus: unknown key (expected one of: ports, routes, ip, icmp, arp, logging)");
+  EXPECT_EQ(error_of(text), "$.bogus: unknown key (expected one of: ports, routes, ip, icmp, arp, udp, services, logging)");
 }
 
 TEST(Config, UnknownPortKey_RejectedAtPath) {
@@ -1037,6 +1134,142 @@ TEST(Config, IcmpErrorBurst0_RejectedAtPath) {
 TEST(Config, IcmpErrorBurstTooLarge_RejectedAtPath) {
   EXPECT_TRUE(RejectedWith(with(R"("icmp": {"error_burst": 1000001})"), "$.icmp.error_burst",
                            "expected an integer in 1..1000000, got 1000001"));
+}
+
+// -------------------------------------------------------- rejected: udp
+
+TEST(Config, UdpNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": 4096)"), "$.udp", "expected an object, got an integer"));
+}
+
+TEST(Config, UdpUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"sockets": 10})"), "$.udp.sockets",
+                           "unknown key (expected one of: max_sockets, ephemeral_first, ephemeral_last)"));
+}
+
+TEST(Config, UdpMaxSockets0_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"max_sockets": 0})"), "$.udp.max_sockets",
+                           "expected an integer in 1..65536, got 0"));
+}
+
+TEST(Config, UdpMaxSocketsTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"max_sockets": 65537})"), "$.udp.max_sockets",
+                           "expected an integer in 1..65536, got 65537"));
+}
+
+TEST(Config, UdpMaxSocketsString_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"max_sockets": "4096"})"), "$.udp.max_sockets",
+                           "expected an integer in 1..65536, got a string"));
+}
+
+TEST(Config, UdpEphemeralFirst0_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"ephemeral_first": 0})"), "$.udp.ephemeral_first",
+                           "expected an integer in 1..65535, got 0"));
+}
+
+TEST(Config, UdpEphemeralFirstTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"ephemeral_first": 65536})"), "$.udp.ephemeral_first",
+                           "expected an integer in 1..65535, got 65536"));
+}
+
+TEST(Config, UdpEphemeralFirstFloat_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"ephemeral_first": 1.5})"), "$.udp.ephemeral_first",
+                           "expected an integer in 1..65535, got a number"));
+}
+
+TEST(Config, UdpEphemeralLast0_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"ephemeral_last": 0})"), "$.udp.ephemeral_last",
+                           "expected an integer in 1..65535, got 0"));
+}
+
+TEST(Config, UdpEphemeralLastTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"ephemeral_last": 65536})"), "$.udp.ephemeral_last",
+                           "expected an integer in 1..65535, got 65536"));
+}
+
+TEST(Config, UdpEphemeralFirstAboveLast_RejectedAtFirst) {
+  EXPECT_EQ(error_of(with(R"("udp": {"ephemeral_first": 50001, "ephemeral_last": 50000})")),
+            "$.udp.ephemeral_first: expected at most $.udp.ephemeral_last (50000), got 50001");
+}
+
+// Only the last is in the document: the complaint is about it, and says
+// where the first came from.
+TEST(Config, UdpEphemeralLastBelowDefaultFirst_RejectedAtLast) {
+  EXPECT_EQ(error_of(with(R"("udp": {"ephemeral_last": 1024})")),
+            "$.udp.ephemeral_last: expected at least $.udp.ephemeral_first (49152, the default), got 1024");
+}
+
+TEST(Config, UdpMaxSocketsBelowEnabledServices_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("udp": {"max_sockets": 1},
+                                   "services": {"udp_echo": {"enabled": true}, "udp_discard": {"enabled": true}})"),
+                           "$.udp.max_sockets", "expected at least 2 (one socket per enabled UDP service), got 1"));
+}
+
+// --------------------------------------------------- rejected: services
+
+TEST(Config, ServicesNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": ["udp_echo"])"), "$.services", "expected an object, got an array"));
+}
+
+TEST(Config, ServicesUnknownService_RejectedListingKnownOnes) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"tcp_echo": {"enabled": true}})"), "$.services.tcp_echo",
+                           "unknown service (expected one of: udp_echo, udp_discard)"));
+}
+
+TEST(Config, ServiceNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_echo": true})"), "$.services.udp_echo",
+                           "expected an object, got a boolean"));
+}
+
+TEST(Config, ServiceUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_discard": {"enabled": true, "address": "10.0.0.2"}})"),
+                           "$.services.udp_discard.address", "unknown key (expected one of: enabled, port)"));
+}
+
+TEST(Config, ServiceEnabledNotABoolean_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_echo": {"enabled": "yes"}})"), "$.services.udp_echo.enabled",
+                           "expected true or false, got a string"));
+}
+
+TEST(Config, ServiceEnabledInteger_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_discard": {"enabled": 1}})"), "$.services.udp_discard.enabled",
+                           "expected true or false, got an integer"));
+}
+
+TEST(Config, ServicePort0_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_echo": {"enabled": true, "port": 0}})"),
+                           "$.services.udp_echo.port", "expected an integer in 1..65535, got 0"));
+}
+
+TEST(Config, ServicePortTooLarge_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_discard": {"port": 65536}})"), "$.services.udp_discard.port",
+                           "expected an integer in 1..65535, got 65536"));
+}
+
+TEST(Config, ServicePortNegative_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_echo": {"port": -7}})"), "$.services.udp_echo.port",
+                           "expected an integer in 1..65535, got -7"));
+}
+
+TEST(Config, ServicePortString_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"udp_echo": {"port": "echo"}})"), "$.services.udp_echo.port",
+                           "expected an integer in 1..65535, got a string"));
+}
+
+TEST(Config, TwoEnabledUdpServicesOnOnePort_RejectedNamingBoth) {
+  EXPECT_EQ(error_of(with(R"("services": {"udp_echo": {"enabled": true, "port": 5000},
+                                          "udp_discard": {"enabled": true, "port": 5000}})")),
+            "$.services.udp_discard.port: expected a UDP port no other enabled service listens on, got 5000, "
+            "also the port of $.services.udp_echo.port");
+}
+
+// udp_discard takes its default 9; the complaint goes to the port the
+// document gives.
+TEST(Config, EnabledUdpServiceOnAnotherOnesDefaultPort_RejectedAtGivenPort) {
+  EXPECT_EQ(error_of(with(R"("services": {"udp_echo": {"enabled": true, "port": 9},
+                                          "udp_discard": {"enabled": true}})")),
+            "$.services.udp_echo.port: expected a UDP port no other enabled service listens on, got 9, "
+            "also the port of $.services.udp_discard.port (the default)");
 }
 
 // ---------------------------------------------------- rejected: document
