@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "console/console.hpp"
 #include "runtime/stack.hpp"
+#include "services/udp_services.hpp"
 
 namespace {
 
@@ -236,6 +237,17 @@ int main(int argc, char** argv) {
                 p.l3 ? "L3 (no link layer)" : ("mac " + p.mac.to_string()).c_str(), p.mtu, p.nb_queues,
                 p.rss ? " rss" : "");
   }
+  if (auto st = dpdkstack::start_udp_services(s, cfg->services); !st) {
+    std::fprintf(stderr, "dpdk-stack: %s\n", st.error().message.c_str());
+    s.shutdown();
+    stack->reset();
+    std::string runtime_dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    remove_runtime_dir(runtime_dir);
+    return kExitConfig;
+  }
+  for (auto [name, sc] : {std::pair{"echo", cfg->services.udp_echo}, std::pair{"discard", cfg->services.udp_discard}})
+    if (sc.enabled) std::printf("dpdk-stack: udp %s on port %u\n", name, sc.port);
   std::printf("dpdk-stack: %zu engine(s) on lcore(s)", s.engines().size());
   for (auto& e : s.engines()) std::printf(" %u", e->lcore_id());
   std::printf("; ready\n");

@@ -57,7 +57,7 @@ static cmdline_parse_token_string_t tok_rest_rest =
 static cmdline_parse_inst_t inst_rest = {
 	.f = cb_rest,
 	.data = NULL,
-	.help_str = "show port stats|xstats|info <id>|all, show arp|lcores|drops|mempool|route|ip, clear port stats all, route add|del, ping",
+	.help_str = "show port stats|xstats|info <id>|all, show arp|lcores|drops|mempool|route|ip|udp, clear port stats all, route add|del, ping",
 	.tokens = {
 		(cmdline_parse_token_hdr_t *)&tok_rest_verb,
 		(cmdline_parse_token_hdr_t *)&tok_rest_rest,

@@ -90,6 +90,7 @@ std::string Console::help() {
          "  route add <prefix> via <gw> [port <id>]   add a static route (or: route add <prefix> port <id>)\n"
          "  route del <prefix>           delete a static route\n"
          "  show ip                      IP counters, forwarding per port, reassembly, path MTUs, ICMP errors\n"
+         "  show udp                     UDP counters and drops; every socket with its counters\n"
          "  ping <ip> [count] [size]     ICMP echo from the stack (default 3 x 56 bytes), 1 s timeout each\n"
          "  help                         this text\n"
          "  quit                         stop the stack (final stats are printed)\n";
@@ -116,6 +117,7 @@ std::string Console::execute(std::string_view line, bool& quit) {
     if (w[1] == "mempool" && w.size() == 2) return mempool();
     if (w[1] == "route" && w.size() == 2) return route_table();
     if (w[1] == "ip" && w.size() == 2) return ip_state();
+    if (w[1] == "udp" && w.size() == 2) return udp_state();
     if (w[1] == "port" && w.size() == 4) {
       std::vector<uint16_t> ports;
       if (w[3] == "all") {
@@ -264,6 +266,35 @@ std::string Console::ip_state() {
     appendf(out, "  Engine %u recent ICMP errors received (%zu):\n", e->index(), snap->errors.size());
     for (auto& l : snap->errors) appendf(out, "    %s\n", l.c_str());
   }
+  return out;
+}
+
+std::string Console::udp_state() {
+  const LcoreCounters sum = stack_.total_counters();
+  std::string out;
+  appendf(out, "  UDP: in %" PRIu64 ", delivered %" PRIu64 ", sent %" PRIu64 ", sends refused: tx full %" PRIu64
+               ", other %" PRIu64 ", ICMP errors to sockets %" PRIu64 "\n",
+          sum.udp_in, sum.udp_delivered, sum.udp_sent, sum.udp_send_tx_full, sum.udp_send_refused, sum.udp_icmp_errors);
+  appendf(out, "  Drops:");
+  for (DropReason r : {DropReason::udp_truncated, DropReason::udp_bad_length, DropReason::udp_bad_checksum,
+                       DropReason::udp_no_socket, DropReason::udp_send_failed})
+    appendf(out, " %s %" PRIu64, std::string(drop_reason_name(r)).c_str(), sum.drops[static_cast<size_t>(r)]);
+  bool complete = true;
+  auto socks = stack_.udp_sockets(&complete);
+  appendf(out, "\n  Sockets (%zu):\n  %-3s %-21s %-21s %-12s %10s %12s %10s %12s %8s %8s %8s %8s\n", socks.size(), "Eng",
+          "Local", "Remote", "Name", "RX dgrams", "RX bytes", "TX dgrams", "TX bytes", "TX full", "Refused", "ICMP err",
+          "App drop");
+  auto ep = [](const UdpEndpoint& e, bool remote) {
+    if (remote && e.port == 0) return std::string("*:*");
+    return (e.addr.is_unspecified() ? std::string("*") : e.addr.to_string()) + ":" + std::to_string(e.port);
+  };
+  for (const auto& s : socks)
+    appendf(out, "  %-3u %-21s %-21s %-12s %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %8" PRIu64 " %8" PRIu64
+                 " %8" PRIu64 " %8" PRIu64 "\n",
+            s.engine, ep(s.info.local, false).c_str(), ep(s.info.remote, true).c_str(),
+            s.name.empty() ? "-" : s.name.c_str(), s.stats.rx_datagrams, s.stats.rx_bytes, s.stats.tx_datagrams,
+            s.stats.tx_bytes, s.stats.tx_full, s.stats.tx_refused, s.stats.icmp_errors, s.stats.app_dropped);
+  if (!complete) appendf(out, "  (an engine did not answer: its sockets are missing)\n");
   return out;
 }
 

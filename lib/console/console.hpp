@@ -55,6 +55,7 @@ class Console {
   std::string route_table();
   std::string route_command(const std::vector<std::string>& w);
   std::string ip_state();
+  std::string udp_state();
   std::string ping(const std::vector<std::string>& w);
   std::string help();
 

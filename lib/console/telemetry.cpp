@@ -128,6 +128,35 @@ int tel_arp(const char*, const char* params, rte_tel_data* d) {
   return 0;
 }
 
+// One dict a socket, keyed "e<engine>_<handle>" (dict keys allow only
+// [A-Za-z0-9_/]): local, remote, name and the socket's counters.
+int tel_udp(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
+  if (g_stack == nullptr) return -1;
+  rte_tel_data_start_dict(d);
+  for (const auto& s : g_stack->udp_sockets()) {
+    rte_tel_data* t = rte_tel_data_alloc();
+    if (t == nullptr) return -1;
+    rte_tel_data_start_dict(t);
+    auto ep = [](const UdpEndpoint& e) { return e.addr.to_string() + ":" + std::to_string(e.port); };
+    rte_tel_data_add_dict_string(t, "local", ep(s.info.local).c_str());
+    rte_tel_data_add_dict_string(t, "remote", ep(s.info.remote).c_str());
+    rte_tel_data_add_dict_string(t, "name", s.name.c_str());
+    rte_tel_data_add_dict_u64(t, "engine", s.engine);
+    rte_tel_data_add_dict_u64(t, "rx_datagrams", s.stats.rx_datagrams);
+    rte_tel_data_add_dict_u64(t, "rx_bytes", s.stats.rx_bytes);
+    rte_tel_data_add_dict_u64(t, "tx_datagrams", s.stats.tx_datagrams);
+    rte_tel_data_add_dict_u64(t, "tx_bytes", s.stats.tx_bytes);
+    rte_tel_data_add_dict_u64(t, "tx_full", s.stats.tx_full);
+    rte_tel_data_add_dict_u64(t, "tx_refused", s.stats.tx_refused);
+    rte_tel_data_add_dict_u64(t, "icmp_errors", s.stats.icmp_errors);
+    rte_tel_data_add_dict_u64(t, "app_dropped", s.stats.app_dropped);
+    std::string key = "e" + std::to_string(s.engine) + "_" + std::to_string(s.handle);
+    rte_tel_data_add_dict_container(d, key.c_str(), t, 0);
+  }
+  return 0;
+}
+
 }  // namespace
 
 void register_telemetry(Stack& stack) {
@@ -140,6 +169,7 @@ void register_telemetry(Stack& stack) {
   rte_telemetry_register_cmd("/dpdkstack/routes", tel_routes, "The routing table, one string a route. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/lcores", tel_lcores, "Per-engine loop and packet counters. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/mempool", tel_mempool, "Mbufs in use and available. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/udp", tel_udp, "UDP sockets and their counters, every engine. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/arp", tel_arp, "ARP replica of one engine. Parameter: engine index (default 0)");
 }
 

@@ -55,7 +55,12 @@ namespace dpdkstack {
   X(icmp_unhandled_type, "ICMP type we do not act on")                                   \
   X(icmp_bad_quote, "ICMP error quoting too little, or a datagram we did not send")      \
   X(icmp_broadcast_echo, "echo request to a broadcast address ignored (RFC 1122 3.2.2.6)") \
-  X(tx_ring_full, "PMD refused the packet at tx_burst")                                  \
+  X(udp_truncated, "UDP datagram shorter than its 8-byte header")                       \
+  X(udp_bad_length, "UDP length below 8 or past the IP payload")                         \
+  X(udp_bad_checksum, "UDP checksum wrong")                                              \
+  X(udp_no_socket, "no UDP socket on the port (port unreachable sent unless broadcast)") \
+  X(udp_send_failed, "datagram handed to a UDP send that could not go (no route, TX full, too big, no mbuf)") \
+  X(tx_ring_full, "TX backlog full: the PMD kept refusing frames")                       \
   X(tx_no_queue, "this engine has no TX queue on the port")                              \
   X(steer_queue_full, "queue to the owning lcore full (steered datagram)")               \
   X(loopback_full, "internal loopback queue full")                                       \
@@ -114,7 +119,13 @@ constexpr std::string_view drop_reason_text(DropReason r) {
   X(steered_out, "reassembled datagrams handed to their owning lcore")                  \
   X(steered_in, "datagrams received from another lcore")                                \
   X(pmtu_updates, "path MTU cache entries lowered by frag-needed messages")             \
-  X(mailbox_full, "cross-lcore messages (ARP, PMTU) refused by a full queue")
+  X(mailbox_full, "cross-lcore messages (ARP, PMTU) refused by a full queue")           \
+  X(udp_in, "UDP datagrams received (checked)")                                         \
+  X(udp_delivered, "UDP datagrams handed to a socket")                                  \
+  X(udp_sent, "UDP datagrams sent from sockets")                                        \
+  X(udp_send_tx_full, "UDP sends refused with kTxFull (TX backlog full)")               \
+  X(udp_send_refused, "UDP sends refused for another reason (no route, too big, no mbuf, bad handle)") \
+  X(udp_icmp_errors, "ICMP errors delivered to a UDP socket")
 
 struct alignas(64) LcoreCounters {
   uint64_t loops = 0;

@@ -61,7 +61,8 @@ uint32_t max_usable_mtu(const rte_eth_dev_info& dev) {
 uint32_t mempool_size(const std::vector<PortConfig>& ports, uint16_t nb_queues, uint16_t nb_lcores,
                       uint32_t arp_pending_total) {
   uint64_t n = 0;
-  for (const auto& p : ports) n += uint64_t{nb_queues} * (p.rx_desc + p.tx_desc);
+  // RX and TX rings, and each engine's TX backlog on the port (kTxBacklog).
+  for (const auto& p : ports) n += uint64_t{nb_queues} * (p.rx_desc + p.tx_desc + kTxBacklog);
   n += uint64_t{nb_lcores} * (RTE_MEMPOOL_CACHE_MAX_SIZE + 64);
   n += arp_pending_total;
   n += 1024;  // packets in flight inside the engines
@@ -111,6 +112,19 @@ Result<PortInfo> setup_port(uint16_t port_id, const PortConfig& cfg, const std::
   if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
     info.tx_ip_cksum = true;
+  }
+  constexpr uint64_t kRxL4 = RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+  if ((dev.rx_offload_capa & kRxL4) == kRxL4) {
+    conf.rxmode.offloads |= kRxL4;
+    info.rx_l4_cksum = true;
+  }
+  if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    info.tx_udp_cksum = true;
+  }
+  if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    info.tx_tcp_cksum = true;
   }
   if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;

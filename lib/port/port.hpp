@@ -40,12 +40,20 @@ struct PortInfo {
   bool rss = false;
   bool rx_ip_cksum = false;  // RX IPv4 checksum verified by the PMD
   bool tx_ip_cksum = false;  // TX IPv4 checksum computed by the PMD
+  bool rx_l4_cksum = false;  // RX UDP/TCP checksums checked by the PMD (mbuf flags)
+  bool tx_udp_cksum = false; // TX UDP checksum computed by the PMD
+  bool tx_tcp_cksum = false; // TX TCP checksum computed by the PMD
   bool promiscuous = false;  // turned on to receive `mac` when it is not the hw MAC
   bool tx_multi_seg = false; // the PMD sends chained mbufs (fragments are chains)
   uint16_t tx_max_segs = 0;  // most segments a packet may have on TX (0: no limit given)
   bool l3 = false;           // no link layer (net_tun): IP packets, no Ethernet, no ARP
   RssParams rss_params;      // how the port spreads flows over queues
 };
+
+// Frames an engine keeps per port when the PMD's TX ring is full, retried
+// on the next flush; beyond it frames are dropped (tx_ring_full) and sends
+// through the API are refused with kTxFull.
+inline constexpr uint16_t kTxBacklog = 512;
 
 // Mbufs a pool needs for the given ports and lcores (RX rings full, TX rings
 // full, per-lcore caches and bursts, packets held for ARP, and headroom).

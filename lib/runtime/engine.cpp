@@ -5,6 +5,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 
 #include <pthread.h>
 
@@ -30,13 +31,6 @@ const MacAddr kAllHostsMac{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};  // 224.0.0.1
 
 rte_mbuf* as_mbuf(void* p) { return static_cast<rte_mbuf*>(p); }
 
-// Called by rte_eth_tx_buffer_flush for packets the PMD did not take.
-void on_tx_unsent(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
-  auto* c = static_cast<LcoreCounters*>(userdata);
-  for (uint16_t i = 0; i < unsent; ++i) rte_pktmbuf_free(pkts[i]);
-  c->drops[static_cast<size_t>(DropReason::tx_ring_full)] += unsent;
-}
-
 constexpr size_t kRecentErrors = 16;
 // RFC 1812 4.3.2.3 / RFC 1122 3.2.2: how much of the offending datagram an
 // error quotes: as much as fits in a 576-byte message.
@@ -57,7 +51,12 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
       arp_(ctx.arp),
       reasm_(ctx.ip.reassembly),
       pmtu_(ctx.ip.pmtu_timeout, ctx.ip.pmtu_max_entries),
-      icmp_bucket_(ctx.ip.icmp_error_rate, ctx.ip.icmp_error_burst, ctx.tsc_hz) {
+      icmp_bucket_(ctx.ip.icmp_error_rate, ctx.ip.icmp_error_burst, ctx.tsc_hz),
+      udp_(*this, [&] {
+        UdpTableConfig u = ctx.udp;
+        u.seed ^= rte_rand() + index;  // each engine its own ephemeral sequence
+        return u;
+      }()) {
   txq_.resize(ctx_.ports.size());
   for (const auto& p : ctx_.ports) {
     if (p.nb_queues != 0) local_addrs_.push_back(p.address.addr);
@@ -66,14 +65,9 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
     auto& t = txq_[p.port_id];
     t.owned = true;
     t.queue = static_cast<uint16_t>(index_);
-    t.buf = static_cast<rte_eth_dev_tx_buffer*>(
-        rte_zmalloc_socket("txbuf", RTE_ETH_TX_BUFFER_SIZE(kBurst), 0, rte_socket_id()));
-    if (t.buf != nullptr) {
-      rte_eth_tx_buffer_init(t.buf, kBurst);
-      rte_eth_tx_buffer_set_err_callback(t.buf, on_tx_unsent, &counters_);
-    } else {
-      t.owned = false;
-    }
+    t.pkts = static_cast<rte_mbuf**>(rte_zmalloc_socket("txbacklog", sizeof(rte_mbuf*) * kTxBacklog, RTE_CACHE_LINE_SIZE,
+                                                        static_cast<int>(rte_lcore_to_socket_id(lcore_id_))));
+    if (t.pkts == nullptr) t.owned = false;
     if (t.owned) rxq_.emplace_back(p.port_id, t.queue);
   }
   for (const auto& s : ctx_.static_arp)
@@ -92,6 +86,7 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
   frag_out_.resize(65536 / 8 + 1);  // the most fragments one datagram can make (8-byte pieces)
   recent_errors_.reserve(kRecentErrors);
   ident_ = static_cast<uint16_t>(rte_rdtsc() ^ (index_ << 12));
+  icmp_handlers_[ipproto::kUdp] = [this](const IcmpErrorInfo& e) { udp_.icmp_error(e); };
 }
 
 Status Engine::init(const std::vector<Route>& routes) {
@@ -114,10 +109,10 @@ Engine::~Engine() {
   std::shared_ptr<ControlJob>* job = nullptr;
   while (control_q_.pop(job)) delete job;  // never run: their callers have given up
   for (auto& t : txq_) {
-    if (t.buf == nullptr) continue;
+    if (t.pkts == nullptr) continue;
     // Whatever is still buffered never reached the wire; free it.
-    for (uint16_t i = 0; i < t.buf->length; ++i) rte_pktmbuf_free(t.buf->pkts[i]);
-    rte_free(t.buf);
+    for (uint16_t i = 0; i < t.len; ++i) rte_pktmbuf_free(t.pkts[i]);
+    rte_free(t.pkts);
   }
 }
 
@@ -432,6 +427,10 @@ void Engine::ipv4_deliver(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broad
   ++counters_.ipv4_delivered;
   switch (ip.protocol()) {
     case ipproto::kIcmp: return icmp_input(port, m, ip, to_broadcast);
+    case ipproto::kUdp: {
+      auto off = static_cast<uint32_t>(ip.payload() - rte_pktmbuf_mtod(m, uint8_t*));
+      return udp_.input(port, m, off, static_cast<uint32_t>(ip.payload_len()), ip.src(), ip.dst(), to_broadcast);
+    }
     default:
       icmp_error(m, icmptype::kDestUnreachable, icmpcode::kProtocolUnreachable, 0, true);
       return drop(m, DropReason::ipv4_unknown_protocol);
@@ -487,6 +486,8 @@ rte_mbuf* Engine::reassemble(rte_mbuf* m, Ipv4View ip) {
     head->pkt_len += f->pkt_len;
     tail = rte_pktmbuf_lastseg(f);
   }
+  // The NIC's L4 checksum verdict, if any, was about the first fragment alone.
+  head->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
   hip.set_total_length(static_cast<uint16_t>(total));
   hip.set_flags_frag(hip.flags_frag() & Ipv4View::kFlagDf);
   hip.fill_checksum();
@@ -860,8 +861,19 @@ void Engine::send_frame(uint16_t port, rte_mbuf* m) {
       rte_pktmbuf_linearize(m) != 0)
     return drop(m, DropReason::no_mbuf);
   TRACE("eth  port%u tx %u bytes", port, m->pkt_len);
-  // A full buffer is flushed here; what it sent counts now.
-  counters_.tx_packets += rte_eth_tx_buffer(port, t.queue, t.buf, m);
+  if (t.len == kTxBacklog) [[unlikely]] {
+    flush_queue(port, t);
+    if (t.len == kTxBacklog) return drop(m, DropReason::tx_ring_full);
+  }
+  t.pkts[t.len++] = m;
+  if (t.len % kBurst == 0) flush_queue(port, t);  // a burst's worth: hand it over now
+}
+
+void Engine::flush_queue(uint16_t port, TxQueue& t) {
+  uint16_t sent = rte_eth_tx_burst(port, t.queue, t.pkts, t.len);
+  counters_.tx_packets += sent;
+  if (sent != 0 && sent < t.len) std::memmove(t.pkts, t.pkts + sent, sizeof(rte_mbuf*) * (t.len - sent));
+  t.len = static_cast<uint16_t>(t.len - sent);
 }
 
 void Engine::arp_gave_up(rte_mbuf* m) {
@@ -872,8 +884,7 @@ void Engine::arp_gave_up(rte_mbuf* m) {
 void Engine::flush_tx() {
   for (auto [port, queue] : rxq_) {  // the ports we own a queue pair on
     auto& t = txq_[port];
-    if (t.buf->length == 0) continue;
-    counters_.tx_packets += rte_eth_tx_buffer_flush(port, queue, t.buf);
+    if (t.len != 0) flush_queue(port, t);
   }
 }
 

@@ -11,7 +11,10 @@
 //   ethernet -> arp | ipv4 -> (reassembly) -> icmp | forward, the internal
 //   loopback queue, mailboxes drained, timers run (ARP retries/ageing,
 //   reassembly expiry, control jobs) once a millisecond, tx buffers flushed
-//   once; what the PMD refuses is freed and counted (tx_ring_full).
+//   once; what the PMD refuses waits in a bounded per-port backlog
+//   (kTxBacklog) for the next flush; a frame that finds the backlog full is
+//   freed and counted (tx_ring_full), and API sends check tx_room() first
+//   so that they can refuse with a status instead.
 // - Every mbuf that enters leaves exactly once: transmitted, held by the ARP
 //   replica or the reassembly table (which hand it back), queued on the
 //   loopback or a mailbox to another engine, or freed at one drop site that
@@ -49,6 +52,7 @@
 #include "port/port.hpp"
 #include "runtime/mailbox.hpp"
 #include "runtime/trace.hpp"
+#include "runtime/udp.hpp"
 #include "wire/ipv4.hpp"
 
 namespace dpdkstack {
@@ -85,6 +89,7 @@ struct StackContext {
   IpSettings ip;
   std::vector<rte_mempool*> indirect_pools;  // by NUMA socket: fragments' data mbufs
   PingBoard ping;
+  UdpTableConfig udp;               // every engine's UDP socket table (seed drawn per engine)
   std::vector<rte_mempool*> pools;  // by NUMA socket; null where unused
   // The pool on `socket`, or the first pool when that socket has none.
   rte_mempool* pool_for(int socket) const {
@@ -182,12 +187,23 @@ class Engine {
   using IcmpErrorHandler = std::function<void(const IcmpErrorInfo&)>;
   void set_icmp_error_handler(uint8_t protocol, IcmpErrorHandler h) { icmp_handlers_[protocol] = std::move(h); }
   const std::vector<IcmpErrorInfo>& recent_icmp_errors() const { return recent_errors_; }
+  // UDP sockets and the application API (runtime/udp.hpp), on this lcore.
+  Udp& udp() { return udp_; }
+  const Udp& udp() const { return udp_; }
+  // The mempool this engine builds packets from.
+  rte_mempool* pool() const { return pool_; }
+  // Frames the TX backlog of `port` can still take (0 when we have no queue).
+  uint16_t tx_room(uint16_t port) const {
+    const auto& t = txq_[port];
+    return t.owned ? static_cast<uint16_t>(kTxBacklog - t.len) : 0;
+  }
 
  private:
   struct TxQueue {
     bool owned = false;
     uint16_t queue = 0;
-    rte_eth_dev_tx_buffer* buf = nullptr;
+    uint16_t len = 0;             // frames waiting in pkts, oldest first
+    rte_mbuf** pkts = nullptr;    // kTxBacklog slots
   };
 
   struct ControlJob {
@@ -195,6 +211,8 @@ class Engine {
     std::atomic<bool> done{false};
   };
   using ControlQueue = boost::lockfree::spsc_queue<std::shared_ptr<ControlJob>*, boost::lockfree::capacity<64>>;
+
+  friend class Udp;  // the UDP layer uses the IP output path and counters
 
   void process_burst(uint16_t port, rte_mbuf** pkts, uint16_t n);
   void eth_input(uint16_t port, rte_mbuf* m);
@@ -252,6 +270,7 @@ class Engine {
   rte_mbuf* alloc_datagram(size_t l4_len, uint8_t** l4);
   void send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos = 0);
   void flush_tx();
+  void flush_queue(uint16_t port, TxQueue& t);
 
   StackContext& ctx_;
   unsigned index_;
@@ -285,6 +304,8 @@ class Engine {
   uint64_t timer_period_ = 0;
   std::vector<uint16_t> garp_pending_;  // ports still to announce (link not up yet)
   uint64_t next_link_check_ = 0;
+
+  Udp udp_;
 
   std::atomic<uint64_t> clear_req_{0};
   uint64_t clear_done_ = 0;

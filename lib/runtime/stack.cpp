@@ -42,6 +42,10 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   ctx.ip.reassembly.hash_seed = rte_rand();  // unpredictable buckets for senders
   ctx.ip.pmtu_timeout = uint64_t{cfg.ip.pmtu_timeout_s} * ctx.tsc_hz;
   ctx.ip.pmtu_max_entries = cfg.ip.pmtu_max_entries;
+  ctx.udp.max_sockets = cfg.udp.max_sockets;
+  ctx.udp.ephemeral_first = cfg.udp.ephemeral_first;
+  ctx.udp.ephemeral_last = cfg.udp.ephemeral_last;
+  ctx.udp.seed = rte_rand();
   ctx.ip.icmp_error_rate = cfg.icmp.error_rate;
   ctx.ip.icmp_error_burst = cfg.icmp.error_burst;
 
@@ -234,6 +238,20 @@ std::vector<Route> Stack::routes() {
   std::sort(out.begin(), out.end(), [](const Route& a, const Route& b) {
     return a.prefix.len != b.prefix.len ? a.prefix.len > b.prefix.len : a.prefix.addr < b.prefix.addr;
   });
+  return out;
+}
+
+std::vector<UdpSocketSnapshot> Stack::udp_sockets(bool* complete) {
+  std::vector<UdpSocketSnapshot> out;
+  if (complete != nullptr) *complete = true;
+  for (auto& e : engines_) {
+    auto part = std::make_shared<std::vector<UdpSocketSnapshot>>();
+    if (e->call([part](Engine& en) { en.udp().snapshot(*part, en.index()); })) {
+      out.insert(out.end(), part->begin(), part->end());
+    } else if (complete != nullptr) {
+      *complete = false;
+    }
+  }
   return out;
 }
 

@@ -67,6 +67,10 @@ class Stack {
     return t;
   }
   bool single_lcore() const { return single_lcore_; }
+  // Every engine's UDP sockets and their counters, each engine's copied on
+  // its own lcore (control plane); `complete` is false when an engine did
+  // not answer in time.
+  std::vector<UdpSocketSnapshot> udp_sockets(bool* complete = nullptr);
 
  private:
   Stack() = default;

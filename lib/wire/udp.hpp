@@ -30,13 +30,28 @@ inline uint32_t pseudo_header_sum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, 
 // The checksum field value of a UDP or TCP segment (`data`, `len` bytes,
 // its checksum field zero); run over a received segment with its checksum
 // in place, 0 when it is intact.
-inline uint16_t transport_checksum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, const uint8_t* data, size_t len) {
+// The same from `raw`, rte_raw_cksum's (or rte_raw_cksum_mbuf's) sum over
+// the segment's `len` bytes: for segments spread over an mbuf chain.
+inline uint16_t transport_checksum_from_raw(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint16_t raw, size_t len) {
   // rte_raw_cksum sums in host order; swapped back, it is the big-endian sum.
-  uint32_t s = rte_be_to_cpu_16(rte_raw_cksum(data, len));
+  uint32_t s = rte_be_to_cpu_16(raw);
   s += pseudo_header_sum(src, dst, protocol, static_cast<uint32_t>(len));
   s = (s & 0xffff) + (s >> 16);
   s = (s & 0xffff) + (s >> 16);
   return static_cast<uint16_t>(~s);
+}
+
+inline uint16_t transport_checksum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, const uint8_t* data, size_t len) {
+  return transport_checksum_from_raw(src, dst, protocol, rte_raw_cksum(data, len), len);
+}
+
+// The pseudo-header sum, folded but not complemented: what the checksum
+// field holds when the NIC is to finish the checksum (TX L4 offload).
+inline uint16_t pseudo_header_checksum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, size_t len) {
+  uint32_t s = pseudo_header_sum(src, dst, protocol, static_cast<uint32_t>(len));
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(s);
 }
 
 enum class UdpError { kNone, kTruncated, kBadLength, kBadChecksum };

@@ -527,20 +527,23 @@ TEST_F(IpComponent, UnknownProtocolToBroadcastOrMulticast_NoIcmpError) {
 // RFC 1122 3.2.2.1: a received error goes to the protocol it quotes; no
 // error is ever sent about an error (RFC 1122 3.2.2).
 TEST_F(IpComponent, IcmpErrorToUs_ConsumedAndHandedToItsProtocol_NeverAnswered) {
-  Ipv4Fields q;  // a UDP datagram of ours that the peer's port refused
+  // A datagram of ours that the peer refused, of a protocol the test
+  // registers itself (UDP's handler belongs to the engine's UDP layer).
+  constexpr uint8_t kTestProto = 132;
+  Ipv4Fields q;
   q.src = kStackIp;
   q.dst = kPeerIp;
-  q.protocol = ipproto::kUdp;
+  q.protocol = kTestProto;
   q.ident = 0x6400;
   Bytes udp = {0x30, 0x39, 0x00, 0x35, 0x00, 0x10, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8};
   const Bytes ours = ipv4_datagram(q, udp);
   std::vector<IcmpErrorInfo> seen;
-  ring().engine(0).set_icmp_error_handler(ipproto::kUdp, [&](const IcmpErrorInfo& e) { seen.push_back(e); });
+  ring().engine(0).set_icmp_error_handler(kTestProto, [&](const IcmpErrorInfo& e) { seen.push_back(e); });
   Ipv4Fields f;
   f.ident = 0x6401;
   feed({eth_frame(ipv4_datagram(f, ringtest::icmp_error_msg(icmptype::kDestUnreachable, icmpcode::kPortUnreachable, 0,
                                                             Bytes(ours.begin(), ours.begin() + 28))))});
-  ring().engine(0).set_icmp_error_handler(ipproto::kUdp, nullptr);
+  ring().engine(0).set_icmp_error_handler(kTestProto, nullptr);
   EXPECT_EQ(delta(&LcoreCounters::icmp_errors_in), 1u);
   EXPECT_EQ(delta(&LcoreCounters::icmp_errors_sent), 0u);
   EXPECT_EQ(ring().drop_sent(), 0u);
@@ -550,10 +553,10 @@ TEST_F(IpComponent, IcmpErrorToUs_ConsumedAndHandedToItsProtocol_NeverAnswered) 
   EXPECT_EQ(seen[0].reporter, kPeerIp);
   EXPECT_EQ(seen[0].src, kStackIp);
   EXPECT_EQ(seen[0].dst, kPeerIp);
-  EXPECT_EQ(seen[0].protocol, ipproto::kUdp);
+  EXPECT_EQ(seen[0].protocol, kTestProto);
   EXPECT_TRUE(std::equal(seen[0].l4.begin(), seen[0].l4.end(), udp.begin()));
   ASSERT_FALSE(ring().engine(0).recent_icmp_errors().empty());
-  EXPECT_EQ(ring().engine(0).recent_icmp_errors().back().protocol, ipproto::kUdp);
+  EXPECT_EQ(ring().engine(0).recent_icmp_errors().back().protocol, kTestProto);
 
   // About a datagram we never sent: dropped, and still not answered.
   q.src = Ipv4Addr::from_octets(10, 0, 0, 9);
@@ -940,16 +943,16 @@ TEST_F(IpComponent, Steering_ReassembledUdp_DeliveredOnTheOwningEngine) {
     EXPECT_EQ(delta(1, &LcoreCounters::steered_in), owner == 1 ? 1u : 0u);
     EXPECT_EQ(delta(owner, &LcoreCounters::ipv4_delivered), 1u);
     EXPECT_EQ(delta(1 - owner, &LcoreCounters::ipv4_delivered), 0u);
-    // UDP is not spoken yet: the owner answers protocol unreachable, on its
-    // own queue, quoting the reassembled datagram.
-    EXPECT_EQ(drops(owner, DropReason::ipv4_unknown_protocol), 1u);
+    // No socket on port 7: the owner answers port unreachable, on its own
+    // queue, quoting the reassembled datagram.
+    EXPECT_EQ(drops(owner, DropReason::udp_no_socket), 1u);
     EXPECT_EQ(delta(owner, &LcoreCounters::icmp_errors_sent), 1u);
     EXPECT_TRUE(take(ring().tx(0, 1 - owner)).empty());
     auto out = take(ring().tx(0, owner));
     ASSERT_EQ(out.size(), 1u);
     Bytes quote;
     ASSERT_TRUE(icmp_error_of(out[0], kStackIp, h.ip, kStackMac, h.mac, icmptype::kDestUnreachable,
-                              icmpcode::kProtocolUnreachable, quote));
+                              icmpcode::kPortUnreachable, quote));
     EXPECT_TRUE(quotes(quote, dg));
   }
 }

@@ -183,6 +183,10 @@ class Stack:
             self.exec(["ip", "link", "add", self.ifname, "type", "veth", "peer", "name", self.stack_if])
             self.exec(["ip", "link", "set", self.stack_if, "up"])
             self.exec(["ip", "link", "set", self.ifname, "up"])
+            # As for the router below: the peer's kernel must send finished
+            # checksums (a veth hands CHECKSUM_PARTIAL packets to AF_PACKET
+            # as they are, and the PMD cannot tell) and MTU-sized frames.
+            self.exec(["ethtool", "-K", self.ifname, "tx", "off", "tso", "off", "gso", "off"])
             vdev = f"net_af_packet0,iface={self.stack_if}"
         elif pmd.startswith("vdev:"):  # any other PMD, no peer interface
             self.ifname = None

@@ -49,7 +49,12 @@ def kinds(stack_mac, stack_ip, peer_ip, peer_mac):
         "arp_unsupported_hw": (raw(Ether(src=peer_mac, dst=stack_mac) / ARP(hwtype=6, op=1, hwsrc=peer_mac, psrc=peer_ip, pdst=stack_ip)), "arp_unsupported"),
         "arp_bad_op": (raw(Ether(src=peer_mac, dst=stack_mac) / ARP(op=5, hwsrc=peer_mac, psrc=peer_ip, pdst=stack_ip)), "arp_bad_op"),
         "arp_broadcast_sender": (raw(Ether(src=peer_mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc="ff:ff:ff:ff:ff:ff", psrc=peer_ip, pdst=stack_ip)), "arp_bad_sender"),
-        "udp_unsupported_yet": (raw(eth / IP(src=peer_ip, dst=stack_ip) / UDP(sport=1, dport=9) / Raw(b"u")), "ipv4_unknown_protocol"),
+        "udp_truncated": (raw(eth / IP(src=peer_ip, dst=stack_ip, proto=17) / Raw(b"\x00\x01\x00")), "udp_truncated"),
+        "udp_length_past_payload": (raw(eth / IP(src=peer_ip, dst=stack_ip) / UDP(sport=1000, dport=7, len=200) / Raw(b"u" * 8)), "udp_bad_length"),
+        "udp_length_below_8": (raw(eth / IP(src=peer_ip, dst=stack_ip) / UDP(sport=1000, dport=7, len=4) / Raw(b"u" * 8)), "udp_bad_length"),
+        "udp_bad_checksum": (raw(eth / IP(src=peer_ip, dst=stack_ip) / UDP(sport=1000, dport=7, chksum=0x1234) / Raw(b"u" * 8)), "udp_bad_checksum"),
+        # no socket on the port (the stack fixture runs no services): port unreachable, then dropped
+        "udp_closed_port": (raw(eth / IP(src=peer_ip, dst=stack_ip) / UDP(sport=1000, dport=5555) / Raw(b"u")), "udp_no_socket"),
     }
 
 
