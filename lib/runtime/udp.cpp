@@ -179,8 +179,8 @@ UdpStatus Udp::send(UdpHandle h, const void* data, size_t len) {
 
 UdpStatus Udp::send_to(UdpHandle h, UdpEndpoint to, const void* data, size_t len) {
   Record* r = table_.get(h);
-  if (r == nullptr) return refuse(nullptr, UdpStatus::kBadHandle, nullptr);
-  if (len > kMaxPayload) return refuse(r, UdpStatus::kTooBig, nullptr);
+  SendPlan plan;
+  if (UdpStatus st = prepare(h, r, to, len, {}, plan); st != UdpStatus::kOk) return refuse(r, st, nullptr);
   rte_mbuf* m = alloc_payload(len);
   if (m == nullptr) {
     engine_.counters_.drop(DropReason::no_mbuf);
@@ -191,44 +191,61 @@ UdpStatus Udp::send_to(UdpHandle h, UdpEndpoint to, const void* data, size_t len
     std::memcpy(rte_pktmbuf_mtod(seg, uint8_t*), src, seg->data_len);
     src += seg->data_len;
   }
-  return send_mbuf_to(h, to, m);
+  return emit(r, plan, m);
+}
+
+UdpStatus Udp::send_mbuf_to(UdpHandle h, UdpEndpoint to, rte_mbuf* m, Ipv4Addr src) {
+  Record* r = table_.get(h);
+  SendPlan plan;
+  if (UdpStatus st = prepare(h, r, to, m->pkt_len, src, plan); st != UdpStatus::kOk) return refuse(r, st, m);
+  return emit(r, plan, m);
+}
+
+// Everything that can refuse a send, before any mbuf is touched: the
+// handle, the destination, the size, the route and the room in the TX
+// backlog for every frame the datagram will make; and the source address.
+UdpStatus Udp::prepare(UdpHandle h, const Record* r, UdpEndpoint to, size_t len, Ipv4Addr src, SendPlan& plan) const {
+  const UdpSocketInfo* si = table_.info(h);
+  if (r == nullptr || si == nullptr) return UdpStatus::kBadHandle;
+  if (to.port == 0 || to.addr.is_unspecified()) return UdpStatus::kInvalid;
+  if (len > kMaxPayload) return UdpStatus::kTooBig;
+  const Engine& e = engine_;
+  plan.to = to;
+  plan.from = si->local;
+  plan.len = len;
+  if (e.is_local(to.addr) || to.addr.is_loopback()) {
+    if (plan.from.addr.is_unspecified())
+      plan.from.addr = e.is_local(to.addr) ? to.addr : Ipv4Addr::from_octets(127, 0, 0, 1);
+    return UdpStatus::kOk;
+  }
+  const Route* rt = e.routes_->lookup(to.addr);
+  if (rt == nullptr) return UdpStatus::kNoRoute;
+  const PortInfo& pi = e.ctx_.ports[rt->port];
+  size_t mtu = pi.mtu;
+  if (e.pmtu_.size() != 0) {
+    uint16_t path = e.pmtu_.mtu(to.addr, e.now_);
+    if (path != 0 && path < mtu) mtu = path;
+  }
+  size_t ip_len = Ipv4View::kMinHeaderLen + UdpView::kHeaderLen + len;
+  size_t frames = 1;
+  if (ip_len > mtu) {
+    size_t per = (mtu - Ipv4View::kMinHeaderLen) & ~size_t{7};
+    frames = (ip_len - Ipv4View::kMinHeaderLen + per - 1) / per;
+  }
+  if (e.tx_room(rt->port) < frames) return UdpStatus::kTxFull;
+  plan.offload = frames == 1 && pi.tx_udp_cksum;
+  if (plan.from.addr.is_unspecified())
+    plan.from.addr = (!src.is_unspecified() && e.is_local(src)) ? src : pi.address.addr;
+  return UdpStatus::kOk;
 }
 
 // RFC 768 output: headers in the payload's headroom (or a header mbuf in
 // front), the checksum by the NIC when it can and the datagram goes out in
 // one frame, else here; then IPv4 output (route, ARP, fragmentation).
-UdpStatus Udp::send_mbuf_to(UdpHandle h, UdpEndpoint to, rte_mbuf* m, Ipv4Addr src) {
-  Record* r = table_.get(h);
-  if (r == nullptr) return refuse(nullptr, UdpStatus::kBadHandle, m);
-  if (to.port == 0 || to.addr.is_unspecified()) return refuse(r, UdpStatus::kInvalid, m);
-  size_t len = m->pkt_len;
-  if (len > kMaxPayload) return refuse(r, UdpStatus::kTooBig, m);
+UdpStatus Udp::emit(Record* r, const SendPlan& plan, rte_mbuf* m) {
   Engine& e = engine_;
-  const UdpSocketInfo& si = *table_.info(h);
-  Ipv4Addr from = si.local.addr;
-  size_t ip_len = Ipv4View::kMinHeaderLen + UdpView::kHeaderLen + len;
-  bool offload = false;
-  if (e.is_local(to.addr) || to.addr.is_loopback()) {
-    if (from.is_unspecified()) from = e.is_local(to.addr) ? to.addr : Ipv4Addr::from_octets(127, 0, 0, 1);
-  } else {
-    const Route* rt = e.routes_->lookup(to.addr);
-    if (rt == nullptr) return refuse(r, UdpStatus::kNoRoute, m);
-    const PortInfo& pi = e.ctx_.ports[rt->port];
-    size_t mtu = pi.mtu;
-    if (e.pmtu_.size() != 0) {
-      uint16_t path = e.pmtu_.mtu(to.addr, e.now_);
-      if (path != 0 && path < mtu) mtu = path;
-    }
-    size_t frames = 1;
-    if (ip_len > mtu) {
-      size_t per = (mtu - Ipv4View::kMinHeaderLen) & ~size_t{7};
-      frames = (ip_len - Ipv4View::kMinHeaderLen + per - 1) / per;
-    }
-    if (e.tx_room(rt->port) < frames) return refuse(r, UdpStatus::kTxFull, m);
-    offload = frames == 1 && pi.tx_udp_cksum;
-    if (from.is_unspecified()) from = (!src.is_unspecified() && e.is_local(src)) ? src : pi.address.addr;
-  }
-
+  const Ipv4Addr from = plan.from.addr, to = plan.to.addr;
+  const size_t len = plan.len;
   rte_mbuf* d = m;
   if (RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 && rte_pktmbuf_headroom(m) >= kHeaders) {
     rte_pktmbuf_prepend(m, kHeaders);
@@ -246,27 +263,27 @@ UdpStatus Udp::send_mbuf_to(UdpHandle h, UdpEndpoint to, rte_mbuf* m, Ipv4Addr s
   }
   d->ol_flags = 0;
   uint8_t* udp = rte_pktmbuf_mtod_offset(d, uint8_t*, kEthLen + Ipv4View::kMinHeaderLen);
-  UdpRepr ur{si.local.port, to.port, static_cast<uint16_t>(len)};
+  UdpRepr ur{plan.from.port, plan.to.port, static_cast<uint16_t>(len)};
   size_t udp_len = UdpView::kHeaderLen + len;
-  if (offload) {
-    ur.emit(udp, from, to.addr, false);
-    store_be16(udp + 6, pseudo_header_checksum(from, to.addr, ipproto::kUdp, udp_len));
+  if (plan.offload) {
+    ur.emit(udp, from, to, false);
+    store_be16(udp + 6, pseudo_header_checksum(from, to, ipproto::kUdp, udp_len));
     d->l2_len = kEthLen;
     d->l3_len = Ipv4View::kMinHeaderLen;
     d->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
   } else if (d->nb_segs == 1) {
-    ur.emit(udp, from, to.addr, true);
+    ur.emit(udp, from, to, true);
   } else {
-    ur.emit(udp, from, to.addr, false);
+    ur.emit(udp, from, to, false);
     uint16_t raw = 0;
     rte_raw_cksum_mbuf(d, kEthLen + Ipv4View::kMinHeaderLen, static_cast<uint32_t>(udp_len), &raw);
-    uint16_t c = transport_checksum_from_raw(from, to.addr, ipproto::kUdp, raw, udp_len);
+    uint16_t c = transport_checksum_from_raw(from, to, ipproto::kUdp, raw, udp_len);
     store_be16(udp + 6, c == 0 ? 0xffff : c);
   }
   ++r->stats.tx_datagrams;
   r->stats.tx_bytes += len;
   ++e.counters_.udp_sent;
-  e.send_datagram(d, from, to.addr, ipproto::kUdp);
+  e.send_datagram(d, from, to, ipproto::kUdp);
   return UdpStatus::kOk;
 }
 

@@ -175,6 +175,14 @@ class Udp {
     std::string name;
     UdpSocketStats stats;
   };
+  // A send that passed every check: where from and to, and how.
+  struct SendPlan {
+    UdpEndpoint from, to;
+    size_t len = 0;
+    bool offload = false;  // the NIC computes the checksum
+  };
+  UdpStatus prepare(UdpHandle h, const Record* r, UdpEndpoint to, size_t len, Ipv4Addr src, SendPlan& plan) const;
+  UdpStatus emit(Record* r, const SendPlan& plan, rte_mbuf* payload);
   UdpStatus refuse(Record* r, UdpStatus s, rte_mbuf* payload);
   // Verifies the checksum of the datagram at [off, off+len) of m.
   bool checksum_ok(const rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr src, Ipv4Addr dst) const;
