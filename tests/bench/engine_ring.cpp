@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "../support/ring_stack.hpp"
+#include "services/udp_services.hpp"
+#include "wire/udp.hpp"
 
 using namespace dpdkstack;
 using namespace dpdkstack::ringtest;
@@ -36,6 +38,19 @@ void fill_echo(rte_mbuf* m, size_t data_len) {
   auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(42 + data_len)));
   if (p == nullptr) std::abort();  // data room is 2 KB: cannot happen
   write_echo_request(p, 1, data_len);
+}
+
+// A UDP datagram of `payload` bytes from the peer to the echo service (7),
+// with its checksum (the stack verifies it, and computes the reply's).
+void fill_udp(rte_mbuf* m, size_t payload) {
+  rte_pktmbuf_reset(m);
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(42 + payload)));
+  if (p == nullptr) std::abort();
+  wire::EthernetRepr{kStackMac, kPeerMac, wire::ethertype::kIpv4}.emit(p);
+  for (size_t i = 0; i < payload; ++i) p[42 + i] = static_cast<uint8_t>(i * 7);
+  wire::UdpRepr{40000, 7, static_cast<uint16_t>(payload)}.emit(p + 34, kPeerIp, kStackIp, true);
+  wire::Ipv4Repr{kPeerIp, kStackIp, wire::ipproto::kUdp, 64, 0, 1, false, static_cast<uint16_t>(8 + payload)}.emit(
+      p + 14, true);
 }
 
 void fill_arp(rte_mbuf* m) {
@@ -111,6 +126,14 @@ int main(int argc, char** argv) {
   auto echo64 = [](rte_mbuf* b) { fill_echo(b, 56); };
   auto echo1472 = [](rte_mbuf* b) { fill_echo(b, 1472); };
   auto arp = [](rte_mbuf* b) { fill_arp(b); };
+  auto udp64 = [](rte_mbuf* b) { fill_udp(b, 64); };
+  auto udp1400 = [](rte_mbuf* b) { fill_udp(b, 1400); };
+  ServicesConfig services;
+  services.udp_echo = {true, 7};
+  if (auto st = start_udp_services(ring->stack(), services); !st) {
+    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+    return 1;
+  }
 
   struct Case {
     const char* name;
@@ -118,7 +141,8 @@ int main(int argc, char** argv) {
     void (*fill)(rte_mbuf*);
   };
   const Case cases[] = {{"icmp_echo_64B_x32", 32, +echo64},     {"icmp_echo_64B_x1", 1, +echo64},
-                        {"icmp_echo_1500B_x32", 32, +echo1472}, {"arp_request_x32", 32, +arp}};
+                        {"icmp_echo_1500B_x32", 32, +echo1472}, {"arp_request_x32", 32, +arp},
+                        {"udp_echo_64B_x32", 32, +udp64},       {"udp_echo_1400B_x32", 32, +udp1400}};
   for (const auto& c : cases) {
     std::vector<double> s_cpp, b_cpp;
     for (int r = 0; r < rounds; ++r) {  // interleaved, so both see the same machine
@@ -135,8 +159,8 @@ int main(int argc, char** argv) {
                 c.name, s, b, hz / s / 1e6, hz / b / 1e6, s / b, rounds, hz);
   }
   // Reassembly: UDP datagrams (to a port nobody serves, so after
-  // reassembly each ends in a counted drop; its protocol-unreachable error
-  // is rate limited) arriving as k fragments of at most 1500 bytes, fed in
+  // reassembly each ends in a counted drop; its port-unreachable error is
+  // rate limited; no checksum, so that nothing sums the payload) arriving as k fragments of at most 1500 bytes, fed in
   // batches of whole datagrams. Reported: TSC cycles per datagram and per
   // fragment; the peer is the bare loop forwarding the same fragments.
   for (size_t payload : {size_t{4000}, size_t{65507}}) {
@@ -145,7 +169,11 @@ int main(int argc, char** argv) {
       Ipv4Fields f;
       f.protocol = wire::ipproto::kUdp;
       f.ident = static_cast<uint16_t>(id + 1);
-      Bytes udp(payload + 8, 0x5a);
+      Bytes udp(payload + 8, 0x5a);  // ports 0x5a5a: no socket there
+      uint8_t* h = udp.data();
+      if (h == nullptr) std::abort();  // never: payload + 8 bytes
+      wire::store_be16(h + 4, static_cast<uint16_t>(udp.size()));
+      wire::store_be16(h + 6, 0);  // no checksum: the case measures reassembly, not summing
       auto frags = ip_fragments(ipv4_datagram(f, udp), 1500);
       std::vector<Bytes> eth;
       for (auto& fr : frags) eth.push_back(eth_frame(fr));
