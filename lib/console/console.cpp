@@ -417,6 +417,8 @@ std::string Console::port_info(uint16_t port) {
   appendf(out, "RSS: %s\n", p.rss ? "on" : "off");
   appendf(out, "IPv4 checksum offload: rx %s, tx %s\n", p.rx_ip_cksum ? "on" : "off (software)",
           p.tx_ip_cksum ? "on" : "off (software)");
+  appendf(out, "L4 checksum offload: rx %s, tx udp %s, tx tcp %s\n", p.rx_l4_cksum ? "on" : "off (software)",
+          p.tx_udp_cksum ? "on" : "off (software)", p.tx_tcp_cksum ? "on" : "off (software)");
   return out;
 }
 
