@@ -28,6 +28,7 @@
 #include "../support/ring_stack.hpp"
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
+#include "wire/udp.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 
@@ -125,8 +126,10 @@ TEST(EngineComponent, ArpRequestForUs_AnsweredWithStackMac) {
 // Besides echo requests and ARP, the seeds hold the fragments of two echo
 // requests (first, middle and last, and some that overlap them), datagrams
 // to forward (to port 1's peer, with TTL 1, to a network without a route)
-// and one of an unknown protocol, so that reassembly, steering to the other
-// engine, forwarding and ICMP errors all run under the fuzz.
+// and one of an unknown protocol, and UDP datagrams to an echo socket (one
+// in fragments, steered), a discard socket and a closed port, so that
+// reassembly, steering to the other engine, forwarding, ICMP errors and UDP
+// all run under the fuzz.
 TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
   std::mt19937 rng(20261121);
   auto& ring = *g_ring;
@@ -143,6 +146,29 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
   ringtest::Ipv4Fields unknown;
   unknown.protocol = 253;
   unknown.ident = 0x4444;
+  // UDP: an echo socket (7, answering with the received mbuf, as the
+  // service does) and a discard socket (9) on both engines for the fuzz.
+  std::vector<std::pair<Engine*, UdpHandle>> sockets;
+  for (unsigned e = 0; e < ring.engines(); ++e) {
+    Udp& udp = ring.engine(e).udp();
+    UdpHandlers echo{[&udp](UdpHandle h, UdpDatagram& d) { udp.send_mbuf_to(h, d.from, d.take(), d.to.addr); }, {}};
+    for (auto [port, handlers] : {std::pair{uint16_t{7}, echo}, std::pair{uint16_t{9}, UdpHandlers{}}}) {
+      auto r = udp.open({Ipv4Addr{}, port}, handlers);
+      ASSERT_TRUE(r) << udp_status_name(r.status);
+      sockets.emplace_back(&ring.engine(e), r.handle);
+    }
+  }
+  auto udp_datagram = [](Ipv4Addr src, uint16_t sport, uint16_t dport, size_t len, uint16_t ident, bool sum) {
+    Bytes seg(8 + len);
+    for (size_t i = 8; i < seg.size(); ++i) seg[i] = static_cast<uint8_t>(i * 3);
+    wire::UdpRepr{sport, dport, static_cast<uint16_t>(len)}.emit(seg.data(), src, kStackIp, sum);
+    ringtest::Ipv4Fields f;
+    f.src = src;
+    f.protocol = wire::ipproto::kUdp;
+    f.ident = ident;
+    return ringtest::ipv4_datagram(f, seg);
+  };
+  const Bytes big_udp = udp_datagram(kFar, 4000, 7, 1000, 0x4848, true);
   std::vector<std::vector<uint8_t>> seeds = {
       echo_request(1, 0), echo_request(2, 56), echo_request(3, 1472), arp_request(kPeerIp, kStackIp),
       arp_request(Ipv4Addr::from_octets(10, 0, 0, 77), kStackIp),
@@ -160,6 +186,12 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
       ringtest::eth_frame(echo_datagram(kPeerIp, kPort1Peer, 0x4646, 12, 64, 1)),   // time exceeded
       ringtest::eth_frame(echo_datagram(kPeerIp, Ipv4Addr::from_octets(10, 99, 0, 1), 0x4747, 13, 64)),  // no route
       ringtest::eth_frame(ringtest::ipv4_datagram(unknown, Bytes(40, 0xab))),       // protocol unreachable
+      ringtest::eth_frame(udp_datagram(kPeerIp, 5000, 7, 64, 0x4900, true)),        // echoed
+      ringtest::eth_frame(udp_datagram(kPeerIp, 5001, 7, 1472, 0x4901, false)),     // echoed, no checksum
+      ringtest::eth_frame(udp_datagram(kPeerIp, 5002, 9, 100, 0x4902, true)),       // discarded
+      ringtest::eth_frame(udp_datagram(kPeerIp, 5003, 5555, 20, 0x4903, true)),     // port unreachable
+      ringtest::eth_frame(ringtest::ip_fragment(big_udp, 0, 504, true)),           // reassembled, echoed
+      ringtest::eth_frame(ringtest::ip_fragment(big_udp, 504, 504, false)),
   };
   constexpr int kRounds = 20000;
   constexpr int kBatch = 32;
@@ -211,6 +243,7 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
     sent += out.size();
     free_all(out);
   }
+  for (auto [engine, h] : sockets) EXPECT_EQ(engine->udp().close(h), UdpStatus::kOk);
   for (unsigned e = 0; e < ring.engines(); ++e) EXPECT_EQ(ring.engine(e).reassembly().flows(), 0u);
   EXPECT_EQ(ring.in_use(), in_use_before) << "mbufs leaked";
   const LcoreCounters after = ring.counters();
@@ -228,7 +261,12 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
   // output would make frames no counter ties to datagrams: nothing here
   // exceeds an MTU, so none may be split.
   uint64_t originated = delta(&LcoreCounters::arp_requests_sent) + delta(&LcoreCounters::icmp_errors_sent);
-  uint64_t consumed = delta(&LcoreCounters::arp_replies_in) + delta(&LcoreCounters::icmp_errors_in);
+  // A datagram delivered to a socket is echoed (one frame, counted as sent
+  // or, when its echo could not go, dropped) or consumed (discard).
+  uint64_t udp_consumed = delta(&LcoreCounters::udp_delivered) - delta(&LcoreCounters::udp_sent) -
+                          drop_delta(DropReason::udp_send_failed);
+  uint64_t consumed =
+      delta(&LcoreCounters::arp_replies_in) + delta(&LcoreCounters::icmp_errors_in) + udp_consumed;
   uint64_t drops = after.drop_total() - before.drop_total();
   uint64_t reasm = delta(&LcoreCounters::reasm_ok);
   uint64_t absorbed = delta(&LcoreCounters::reasm_fragments);
@@ -255,6 +293,11 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
   EXPECT_GT(delta(&LcoreCounters::ipv4_forwarded), 0u);
   EXPECT_GT(delta(&LcoreCounters::icmp_errors_sent), 0u);
   EXPECT_GT(consumed, 0u);
+  EXPECT_GT(delta(&LcoreCounters::udp_sent), 0u) << "UDP echo";
+  EXPECT_GT(udp_consumed, 0u) << "UDP discard";
+  EXPECT_GT(drop_delta(DropReason::udp_no_socket), 0u);
+  EXPECT_GT(drop_delta(DropReason::udp_bad_checksum), 0u);
+  EXPECT_GT(drop_delta(DropReason::udp_bad_length) + drop_delta(DropReason::udp_truncated), 0u);
 }
 
 }  // namespace
