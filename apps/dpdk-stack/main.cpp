@@ -6,19 +6,17 @@
 #include <rte_log.h>
 #include <rte_mempool.h>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.hpp"
 #include "console/console.hpp"
+#include "runtime/eal.hpp"
 #include "runtime/stack.hpp"
 #include "services/udp_services.hpp"
 
@@ -71,43 +69,6 @@ void usage(FILE* out) {
                "  dpdk-stack -l 0 --no-pci --vdev=net_tap0,iface=dtap0 -- -c config/stack.json -i\n");
 }
 
-bool has_arg(const std::vector<std::string>& args, std::initializer_list<const char*> names) {
-  for (const auto& a : args)
-    for (const char* n : names)
-      if (a == n || a.rfind(std::string(n) + "=", 0) == 0) return true;
-  return false;
-}
-
-uint64_t free_hugepage_bytes() {
-  uint64_t total = 0;
-  for (auto [dir, size] : {std::pair{"hugepages-2048kB", uint64_t{2} << 20}, std::pair{"hugepages-1048576kB", uint64_t{1} << 30}}) {
-    std::ifstream f(std::string("/sys/kernel/mm/hugepages/") + dir + "/free_hugepages");
-    uint64_t n = 0;
-    if (f >> n) total += n * size;
-  }
-  return total;
-}
-
-bool hugetlbfs_mounted() {
-  std::ifstream m("/proc/mounts");
-  std::string line;
-  while (std::getline(m, line))
-    if (line.find(" hugetlbfs ") != std::string::npos) return true;
-  return false;
-}
-
-// Removes the EAL runtime directory (/var/run/dpdk/<prefix>) we leave: the
-// telemetry socket is unlinked only by an atexit handler, after main, so we
-// unlink our own socket first. The directory goes only when nothing else is
-// in it (another process of the same prefix keeps it).
-void remove_runtime_dir(const std::string& dir) {
-  if (dir.empty()) return;
-  std::string sock = dir + "/dpdk_telemetry.v2";
-  struct stat st {};
-  if (lstat(sock.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(sock.c_str());
-  rmdir(dir.c_str());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -129,23 +90,7 @@ int main(int argc, char** argv) {
 
   // Memory: leave no hugepage files behind (--in-memory), and run without
   // hugepages at all when there are none (slower, but it runs).
-  if (!has_arg(eal_args, {"--no-huge", "--in-memory", "--legacy-mem"})) {
-    if (free_hugepage_bytes() >= (uint64_t{256} << 20) && hugetlbfs_mounted()) {
-      eal_args.push_back("--in-memory");
-    } else {
-      bool sized = has_arg(eal_args, {"-m", "--socket-mem"});
-      std::fprintf(stderr,
-                   "dpdk-stack: warning: fewer than 256 MB of free hugepages (or no hugetlbfs mount): "
-                   "running with --no-huge%s --no-shconf\n",
-                   sized ? "" : " -m 512");
-      eal_args.push_back("--no-huge");
-      if (!sized) {
-        eal_args.push_back("-m");
-        eal_args.push_back("512");
-      }
-      eal_args.push_back("--no-shconf");
-    }
-  }
+  eal_args = dpdkstack::eal_args_with_memory_fallback(std::move(eal_args), "dpdk-stack");
 
   // Application options, parsed before EAL init so that mistakes cost nothing.
   std::string config_path, trace_path, log_level;
@@ -208,11 +153,8 @@ int main(int argc, char** argv) {
     cfg->logging.level = log_level;
   }
 
-  std::vector<char*> eal_av;
-  for (auto& s : eal_args) eal_av.push_back(s.data());
-  eal_av.push_back(nullptr);
   rte_log_set_global_level(dpdkstack::log_level_value(cfg->logging.level));
-  if (rte_eal_init(static_cast<int>(eal_av.size() - 1), eal_av.data()) < 0) {
+  if (dpdkstack::eal_init(eal_args) < 0) {
     std::fprintf(stderr, "dpdk-stack: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
     return 1;
   }
@@ -224,9 +166,7 @@ int main(int argc, char** argv) {
   if (!stack) {
     const auto& msg = stack.error().message;
     std::fprintf(stderr, "dpdk-stack: %s\n", msg.c_str());
-    std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    remove_runtime_dir(runtime_dir);
+    dpdkstack::eal_cleanup();
     return msg.rfind("$", 0) == 0 ? kExitConfig : 1;
   }
   auto& s = **stack;
@@ -241,9 +181,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dpdk-stack: %s\n", st.error().message.c_str());
     s.shutdown();
     stack->reset();
-    std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    remove_runtime_dir(runtime_dir);
+    dpdkstack::eal_cleanup();
     return kExitConfig;
   }
   for (auto [name, sc] : {std::pair{"echo", cfg->services.udp_echo}, std::pair{"discard", cfg->services.udp_discard}})
@@ -281,8 +219,6 @@ int main(int argc, char** argv) {
   for (auto* mp : pools) in_use += rte_mempool_in_use_count(mp);
   std::printf("dpdk-stack: ports closed; mbufs in use after shutdown: %u\n", in_use);
   stack->reset();
-  std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
-  remove_runtime_dir(runtime_dir);
+  dpdkstack::eal_cleanup();
   return 0;
 }

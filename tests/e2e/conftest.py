@@ -151,7 +151,7 @@ class Stack:
     """One running dpdk-stack and the namespace that holds its peer."""
 
     def __init__(self, pmd, config=None, lcores=None, extra_app_args=(), interactive=False,
-                 tmp_path=None, peer_setup=True, eal_extra=()):
+                 tmp_path=None, peer_setup=True, eal_extra=(), binary=None):
         if lcores is None:  # the stack on CPU 1, the tools on CPU 0, where there are two
             lcores = "1" if (os.cpu_count() or 1) >= 2 else "0"
         n = next(_counter)
@@ -198,6 +198,7 @@ class Stack:
         self.app = ["-c", str(self.config_path), *extra_app_args]
         self.interactive = interactive
         self.peer_setup = peer_setup
+        self.binary = Path(binary) if binary is not None else BINARY  # another application of the library
         self.telemetry = Telemetry(self.prefix)
         self.mac = None
 
@@ -224,7 +225,7 @@ class Stack:
     def _run(self, timeout):
         """Starts the process and waits for "; ready"."""
         self.log = open(self.log_path, "w")
-        cmd = ["ip", "netns", "exec", self.ns, str(BINARY), *self.eal, "--", *self.app]
+        cmd = ["ip", "netns", "exec", self.ns, str(self.binary), *self.eal, "--", *self.app]
         if self.interactive:
             cmd.append("-i")
         self.proc = subprocess.Popen(
