@@ -202,3 +202,20 @@ report() {  # BENCH_report.py over WORK into OUT_DIR/BENCH-TS.json (and .md, .pn
   mkdir -p "$OUT_DIR"
   $PY "$HERE/${BENCH}_report.py" "$WORK" "$OUT_DIR/$BENCH-$TS.json"
 }
+
+# Small helpers shared by udp_echo.sh (forward.sh and icmp_arp.sh define their own
+# versions of some of these after sourcing this file; theirs win in their scripts).
+
+ns_mac() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }  # ns_mac NETNS DEV
+
+child_of() { [[ -n $1 ]] && pgrep -P "$1" | head -1; }  # the process `timeout` PID runs
+
+foreign_dpdk() {  # DPDK processes on this machine that are not ours (only listed): PID:FILE-PREFIX
+  local p mine=" ${PIDS[*]} " out=()
+  for p in $(pgrep -x dpdk-stack; pgrep -x dpdk-testpmd); do
+    # ours run under `timeout`: their parent is one of our PIDs
+    [[ $mine == *" $(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ') "* ]] ||
+      out+=("$p:$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -oE -- '--file-prefix[= ][^ ]+' | cut -c15- || true)")
+  done
+  echo "${out[*]:-}"
+}
