@@ -201,6 +201,17 @@ UdpStatus Udp::send_mbuf_to(UdpHandle h, UdpEndpoint to, rte_mbuf* m, Ipv4Addr s
   return emit(r, plan, m);
 }
 
+UdpStatus Udp::echo(UdpHandle h, UdpDatagram& d) {
+  Record* r = table_.get(h);
+  if (d.m_ == nullptr) return refuse(r, UdpStatus::kInvalid, nullptr);
+  SendPlan plan;
+  if (UdpStatus st = prepare(h, r, d.from, d.len_, d.to.addr, plan); st != UdpStatus::kOk)
+    return refuse(r, st, d.take());
+  // Same endpoints swapped, same length, same payload: the same sum.
+  uint16_t sum = plan.from == d.to ? d.checksum_ : 0;
+  return emit(r, plan, d.take(), sum);
+}
+
 // Everything that can refuse a send, before any mbuf is touched: the
 // handle, the destination, the size, the route and the room in the TX
 // backlog for every frame the datagram will make; and the source address.
@@ -242,7 +253,7 @@ UdpStatus Udp::prepare(UdpHandle h, const Record* r, UdpEndpoint to, size_t len,
 // RFC 768 output: headers in the payload's headroom (or a header mbuf in
 // front), the checksum by the NIC when it can and the datagram goes out in
 // one frame, else here; then IPv4 output (route, ARP, fragmentation).
-UdpStatus Udp::emit(Record* r, const SendPlan& plan, rte_mbuf* m) {
+UdpStatus Udp::emit(Record* r, const SendPlan& plan, rte_mbuf* m, uint16_t known_checksum) {
   Engine& e = engine_;
   const Ipv4Addr from = plan.from.addr, to = plan.to.addr;
   const size_t len = plan.len;
@@ -265,7 +276,10 @@ UdpStatus Udp::emit(Record* r, const SendPlan& plan, rte_mbuf* m) {
   uint8_t* udp = rte_pktmbuf_mtod_offset(d, uint8_t*, kEthLen + Ipv4View::kMinHeaderLen);
   UdpRepr ur{plan.from.port, plan.to.port, static_cast<uint16_t>(len)};
   size_t udp_len = UdpView::kHeaderLen + len;
-  if (plan.offload) {
+  if (known_checksum != 0) {
+    ur.emit(udp, from, to, false);
+    store_be16(udp + 6, known_checksum);
+  } else if (plan.offload) {
     ur.emit(udp, from, to, false);
     store_be16(udp + 6, pseudo_header_checksum(from, to, ipproto::kUdp, udp_len));
     d->l2_len = kEthLen;
@@ -336,6 +350,7 @@ void Udp::input(uint16_t port, rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr
   d.m_ = m;
   d.off_ = off + UdpView::kHeaderLen;
   d.len_ = ulen - UdpView::kHeaderLen;
+  d.checksum_ = load_be16(u + 6);
   dispatching_ = h;
   close_after_dispatch_ = false;
   r->handlers.on_datagram(h, d);

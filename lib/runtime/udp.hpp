@@ -94,6 +94,7 @@ class UdpDatagram {
   rte_mbuf* m_ = nullptr;
   uint32_t off_ = 0;
   uint32_t len_ = 0;
+  uint16_t checksum_ = 0;  // the UDP checksum field as received (verified)
 };
 
 struct UdpHandlers {
@@ -153,6 +154,15 @@ class Udp {
   // socket's, or for a wildcard socket `src` when it is one of ours, else the
   // address of the port the route leaves by.
   UdpStatus send_mbuf_to(UdpHandle h, UdpEndpoint to, rte_mbuf* payload, Ipv4Addr src = {});
+  // Sends the datagram's payload, unchanged, back to its sender from the
+  // endpoint it was sent to (echo, reflectors): takes the mbuf (as take()
+  // would) and reuses the request's checksum, which swapping the addresses
+  // and ports leaves valid (the one's complement sum does not depend on
+  // the order of its words), so the payload is not summed again. From a
+  // broadcast address, or when the request carried no checksum, it is
+  // computed as for send_mbuf_to. Nothing to send when already taken
+  // (kInvalid).
+  UdpStatus echo(UdpHandle h, UdpDatagram& d);
   // An mbuf for a payload of `len` bytes with headroom for the headers
   // (a chain when `len` exceeds one mbuf); nullptr when the pool is empty.
   rte_mbuf* alloc_payload(size_t len);
@@ -182,7 +192,9 @@ class Udp {
     bool offload = false;  // the NIC computes the checksum
   };
   UdpStatus prepare(UdpHandle h, const Record* r, UdpEndpoint to, size_t len, Ipv4Addr src, SendPlan& plan) const;
-  UdpStatus emit(Record* r, const SendPlan& plan, rte_mbuf* payload);
+  // `known_checksum`: the checksum field to send, when the caller knows it
+  // (echo); 0: compute it (or let the NIC).
+  UdpStatus emit(Record* r, const SendPlan& plan, rte_mbuf* payload, uint16_t known_checksum = 0);
   UdpStatus refuse(Record* r, UdpStatus s, rte_mbuf* payload);
   // Verifies the checksum of the datagram at [off, off+len) of m.
   bool checksum_ok(const rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr src, Ipv4Addr dst) const;

@@ -17,7 +17,7 @@ UdpHandlers echo_handlers(Udp& udp) {
   UdpHandlers h;
   h.on_datagram = [&udp](UdpHandle s, UdpDatagram& d) {
     if (loop_port(d.from.port)) return udp.count_drop(s);
-    udp.send_mbuf_to(s, d.from, d.take(), d.to.addr);  // a refusal is counted by the socket
+    udp.echo(s, d);  // a refusal is counted by the socket
   };
   return h;
 }

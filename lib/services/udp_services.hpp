@@ -7,7 +7,9 @@
 // ordinary applications of the UDP API (runtime/udp.hpp) and use nothing
 // else:
 // - echo sends every datagram's payload back to its sender from the address
-//   it was sent to, reusing the received mbuf (no copy). It does not answer
+//   it was sent to with Udp::echo: the received mbuf, no copy, and the
+//   request's checksum (valid for the reply), so the payload is not summed
+//   again. It does not answer
 //   source port 0 (nowhere to answer) nor the ports of services that answer
 //   themselves (7 echo, 13 daytime, 19 chargen, 37 time), which would make a
 //   loop between two servers (FreeBSD inetd's check_loop); those are

@@ -146,12 +146,12 @@ TEST(EngineComponent, Fuzz_NoCrashNoLeakEveryPacketAccounted) {
   ringtest::Ipv4Fields unknown;
   unknown.protocol = 253;
   unknown.ident = 0x4444;
-  // UDP: an echo socket (7, answering with the received mbuf, as the
-  // service does) and a discard socket (9) on both engines for the fuzz.
+  // UDP: an echo socket (7, answering with Udp::echo, as the service
+  // does) and a discard socket (9) on both engines for the fuzz.
   std::vector<std::pair<Engine*, UdpHandle>> sockets;
   for (unsigned e = 0; e < ring.engines(); ++e) {
     Udp& udp = ring.engine(e).udp();
-    UdpHandlers echo{[&udp](UdpHandle h, UdpDatagram& d) { udp.send_mbuf_to(h, d.from, d.take(), d.to.addr); }, {}};
+    UdpHandlers echo{[&udp](UdpHandle h, UdpDatagram& d) { udp.echo(h, d); }, {}};
     for (auto [port, handlers] : {std::pair{uint16_t{7}, echo}, std::pair{uint16_t{9}, UdpHandlers{}}}) {
       auto r = udp.open({Ipv4Addr{}, port}, handlers);
       ASSERT_TRUE(r) << udp_status_name(r.status);

@@ -202,6 +202,35 @@ TEST_F(UdpComponent, TakeAndSendMbuf_EchoesInPlace) {
   EXPECT_EQ(delta(&LcoreCounters::udp_sent), 1u);
 }
 
+// Udp::echo: the same payload back with the request's checksum, which is
+// valid for the reply; a request without one gets one computed.
+TEST_F(UdpComponent, Echo_ReusesTheRequestChecksum_OrComputesOne) {
+  UdpStatus st = UdpStatus::kInvalid;
+  open(7020, {[&](UdpHandle s, UdpDatagram& d) {
+                st = udp().echo(s, d);
+                EXPECT_EQ(udp().echo(s, d), UdpStatus::kInvalid);  // nothing left to send
+              },
+              {}});
+  for (bool with_sum : {true, false}) {
+    SCOPED_TRACE(with_sum ? "request with a checksum" : "request without one");
+    const Bytes payload = pattern(777, with_sum ? 9 : 10);
+    Ipv4Fields f;
+    f.protocol = ipproto::kUdp;
+    const Bytes seg = udp_segment(kPeerPort, 7020, payload, kPeerIp, kStackIp, with_sum);
+    feed({eth_frame(ipv4_datagram(f, seg))});
+    EXPECT_EQ(st, UdpStatus::kOk);
+    Sent s = sent_datagram();
+    EXPECT_EQ(s.payload, payload);
+    EXPECT_EQ(s.sport, 7020);
+    EXPECT_EQ(s.dport, kPeerPort);
+    EXPECT_TRUE(s.checksum_ok);
+    if (with_sum) {
+      EXPECT_EQ(s.checksum, load_be16(seg.data() + 6));
+    }
+  }
+  EXPECT_EQ(delta(&LcoreCounters::udp_send_refused), 2u);  // the two second echo() calls
+}
+
 // A payload bigger than the MTU (and than one mbuf): sent as a chain, its
 // checksum over the whole chain, fragmented; and the same size received in
 // fragments reassembles into a chain the handler reads whole.
