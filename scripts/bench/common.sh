@@ -203,8 +203,8 @@ report() {  # BENCH_report.py over WORK into OUT_DIR/BENCH-TS.json (and .md, .pn
   $PY "$HERE/${BENCH}_report.py" "$WORK" "$OUT_DIR/$BENCH-$TS.json"
 }
 
-# Small helpers shared by udp_echo.sh (forward.sh and icmp_arp.sh define their own
-# versions of some of these after sourcing this file; theirs win in their scripts).
+# Small helpers shared by forward.sh and udp_echo.sh (icmp_arp.sh defines its own
+# foreign_dpdk after sourcing this file, which wins there).
 
 ns_mac() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }  # ns_mac NETNS DEV
 

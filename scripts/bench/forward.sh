@@ -147,8 +147,6 @@ make_topology() {  # make_topology FORWARDER
   ip -n "$NS_DST" rule add pref 100 lookup local
 }
 
-ns_mac() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }
-
 start_forwarder() {  # sets FWD_PID; returns 1 when the forwarder did not come up
   local fwd=$1 logf=$DIR/fwd.log
   FWD_PID=
@@ -189,7 +187,6 @@ start_generator() {  # start_generator SIZE; sets GEN_PID
   launch GEN_PID "$logf" 'packet forwarding - ports=' timeout -s TERM $BOUND "${TESTPMD_CMD[@]}"
 }
 
-child_of() { [[ -n $1 ]] && pgrep -P "$1" | head -1; }  # the process `timeout` runs
 
 sample() {  # sample LABEL: link and CPU counters (+ the stack's telemetry)
   local procs=() p
@@ -201,15 +198,6 @@ sample() {  # sample LABEL: link and CPU counters (+ the stack's telemetry)
   if [[ $FWD == stack && -n $FWD_PID ]]; then telemetry_snap "${PREFIX}_f" "$1"; fi
 }
 
-foreign_dpdk() {  # DPDK processes on this machine that are not ours (only listed): PID:FILE-PREFIX
-  local p mine=" ${PIDS[*]} " out=()
-  for p in $(pgrep -x dpdk-stack; pgrep -x dpdk-testpmd); do
-    # ours run under `timeout`: their parent is one of our PIDs
-    [[ $mine == *" $(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ') "* ]] ||
-      out+=("$p:$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -oE -- '--file-prefix[= ][^ ]+' | cut -c15- || true)")
-  done
-  echo "${out[*]:-}"
-}
 
 wait_quiet() {  # bounded wait for quiet cores; sets B0 B1 (in-window contention is measured anyway)
   if (( QUIET_SPENT >= QUIET_BUDGET )); then B0=na B1=na; return; fi
