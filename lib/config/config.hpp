@@ -24,6 +24,7 @@
 
 #include "core/result.hpp"
 #include "core/types.hpp"
+#include "filter/rule.hpp"
 
 namespace dpdkstack {
 
@@ -109,6 +110,7 @@ struct Config {
   ArpConfig arp;
   UdpConfig udp;
   ServicesConfig services;
+  FilterConfig filters;
   LoggingConfig logging;
 };
 
