@@ -508,7 +508,7 @@ TEST(Config, MtuNull_RejectedAtPath) {
 TEST(Config, UnknownTopLevelKey_RejectedAtPath) {
   const auto text = with(R"("bogus": 1)");
   EXPECT_TRUE(RejectedAt(text, "$.bogus"));
-  EXPECT_EQ(error_of(text), "$.bogus: unknown key (expected one of: ports, routes, ip, icmp, arp, udp, services, logging)");
+  EXPECT_EQ(error_of(text), "$.bogus: unknown key (expected one of: ports, routes, ip, icmp, arp, udp, services, filters, logging)");
 }
 
 TEST(Config, UnknownPortKey_RejectedAtPath) {
