@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
-  auto stack = dpdkstack::Stack::create(*cfg, dpdkstack::StackOptions{trace_path});
+  auto stack = dpdkstack::Stack::create(*cfg, dpdkstack::StackOptions{trace_path, config_path});
   if (!stack) {
     const auto& msg = stack.error().message;
     std::fprintf(stderr, "dpdk-stack: %s\n", msg.c_str());

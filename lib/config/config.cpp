@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "config/checker.h"
-#include "config/filters.hpp"
+#include "config/filters_json.h"
 
 namespace dpdkstack {
 

@@ -1,4 +1,4 @@
-#include "config/filters.hpp"
+#include "config/filters_json.h"
 
 #include <array>
 #include <charconv>

@@ -1,7 +1,8 @@
 // The filter table's configuration ($.filters of stack.json, issue 5): the
 // JSON text of rules, parsed into the rule model of filter/rule.hpp and
 // formatted back. One parser serves the start (parse_config), the console's
-// `filter reload` (parse_filters on the re-read file's "filters") and
+// `filter reload` (load_config of the re-read file; parse_filters, declared
+// in the private config/filters_json.h, does the "filters" object) and
 // `filter add <json>` (parse_filter_rule).
 //
 // Contract:
@@ -23,7 +24,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -41,10 +41,6 @@ inline constexpr size_t kMaxFilterCommentBytes = 200;
 constexpr uint32_t default_filter_rate_burst(uint32_t pps) {
   return pps < kMaxFilterRateBurst ? pps : kMaxFilterRateBurst;
 }
-
-// `j` is the "filters" object; `path` its JSON path ("$.filters"); nports
-// the number of configured ports (in_port / out_port index them).
-Result<FilterConfig> parse_filters(const nlohmann::json& j, const std::string& path, size_t nports);
 
 // One rule from text (console `filter add <json>`): `path` prefixes every
 // error, so that with "rule" they read "rule.sport: ...".

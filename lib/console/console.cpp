@@ -1,5 +1,7 @@
 #include "console/console.hpp"
 
+#include "config/filters.hpp"
+
 #include <cmdline.h>
 #include <cmdline_rdline.h>
 #include <fcntl.h>
@@ -91,6 +93,11 @@ std::string Console::help() {
          "  route del <prefix>           delete a static route\n"
          "  show ip                      IP counters, forwarding per port, reassembly, path MTUs, ICMP errors\n"
          "  show udp                     UDP counters and drops; every socket with its counters\n"
+         "  show filter                  the filter rules with packets and bytes matched, and the policies\n"
+         "  filter reload                re-read $.filters from the config file; a bad rule is refused\n"
+         "  filter add [N] <json rule>   insert a rule (at index N, default last), e.g.\n"
+         "                               filter add {\"hook\": \"input\", \"proto\": \"tcp\", \"dport\": 23, \"action\": \"reject\"}\n"
+         "  filter del <N>               delete rule N\n"
          "  ping <ip> [count] [size]     ICMP echo from the stack (default 3 x 56 bytes), 1 s timeout each\n"
          "  help                         this text\n"
          "  quit                         stop the stack (final stats are printed)\n";
@@ -118,6 +125,7 @@ std::string Console::execute(std::string_view line, bool& quit) {
     if (w[1] == "route" && w.size() == 2) return route_table();
     if (w[1] == "ip" && w.size() == 2) return ip_state();
     if (w[1] == "udp" && w.size() == 2) return udp_state();
+    if (w[1] == "filter" && w.size() == 2) return filter_table();
     if (w[1] == "port" && w.size() == 4) {
       std::vector<uint16_t> ports;
       if (w[3] == "all") {
@@ -139,6 +147,7 @@ std::string Console::execute(std::string_view line, bool& quit) {
     }
   }
   if (w[0] == "route") return route_command(w);
+  if (w[0] == "filter") return filter_command(w, line);
   if (w[0] == "ping") return ping(w);
   if (w[0] == "clear" && w.size() == 4 && w[1] == "port" && w[2] == "stats" && w[3] == "all") {
     std::string out;
@@ -296,6 +305,75 @@ std::string Console::udp_state() {
             s.stats.tx_bytes, s.stats.tx_full, s.stats.tx_refused, s.stats.icmp_errors, s.stats.app_dropped);
   if (!complete) appendf(out, "  (an engine did not answer: its sockets are missing)\n");
   return out;
+}
+
+std::string Console::filter_table() {
+  bool complete = true;
+  auto rules = stack_.filter_state(&complete);
+  FilterConfig cfg = stack_.filters();
+  std::string out;
+  appendf(out, "  Policy: input %s, forward %s, output %s; %zu rules\n",
+          std::string(filter_action_name(cfg.policy[0])).c_str(), std::string(filter_action_name(cfg.policy[1])).c_str(),
+          std::string(filter_action_name(cfg.policy[2])).c_str(), rules.size());
+  appendf(out, "  %-5s %-8s %-10s %12s %14s  %s\n", "#", "Hook", "Action", "Packets", "Bytes", "Rule");
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const auto& r = rules[i];
+    std::string extra;
+    if (r.rule.action == FilterAction::kRateLimit) extra = "  (over the rate: " + std::to_string(r.rate_dropped) + ")";
+    appendf(out, "  %-5zu %-8s %-10s %12" PRIu64 " %14" PRIu64 "  %s%s\n", i,
+            std::string(filter_hook_name(r.rule.hook)).c_str(), std::string(filter_action_name(r.rule.action)).c_str(),
+            r.packets, r.bytes, format_filter_rule(r.rule).c_str(), extra.c_str());
+  }
+  if (!complete) appendf(out, "  (an engine did not answer: its counts are missing)\n");
+  return out;
+}
+
+// filter reload | filter add [N] <json> | filter del <N>
+std::string Console::filter_command(const std::vector<std::string>& w, std::string_view line) {
+  auto bad = [&] { return "Bad arguments: '" + std::string(line) + "' (try 'help')\n"; };
+  if (w.size() < 2) return bad();
+  size_t nports = stack_.config().ports.size();
+  if (w[1] == "reload" && w.size() == 2) {
+    if (stack_.config_path().empty()) return "filter reload: the stack was started without a config file\n";
+    auto cfg = load_config(stack_.config_path());
+    if (!cfg) return "Filter reload refused (the table in force is unchanged): " + cfg.error().message + "\n";
+    if (auto st = stack_.set_filters(cfg->filters); !st)
+      return "Filter reload refused (the table in force is unchanged): " + st.error().message + "\n";
+    return "Filter table reloaded from " + stack_.config_path() + ": " + std::to_string(cfg->filters.rules.size()) +
+           " rules\n";
+  }
+  if (w[1] == "del" && w.size() == 3) {
+    uint16_t n;
+    FilterConfig cfg = stack_.filters();
+    if (!parse_number(w[2], n) || n >= cfg.rules.size()) return "No rule " + w[2] + "\n";
+    cfg.rules.erase(cfg.rules.begin() + n);
+    if (auto st = stack_.set_filters(cfg); !st) return "Filter del refused: " + st.error().message + "\n";
+    return "Rule " + w[2] + " deleted; " + std::to_string(cfg.rules.size()) + " rules\n";
+  }
+  if (w[1] == "add" && w.size() >= 3) {
+    // The rule is the rest of the line after "add" and an optional index.
+    std::string_view rest = line.substr(line.find("add") + 3);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    FilterConfig cfg = stack_.filters();
+    size_t at = cfg.rules.size();
+    if (!rest.empty() && rest.front() != '{') {
+      size_t sp = rest.find(' ');
+      uint16_t n;
+      if (!parse_number(std::string(rest.substr(0, sp)), n) || n > cfg.rules.size())
+        return "Invalid rule index " + std::string(rest.substr(0, sp)) + " (0.." + std::to_string(cfg.rules.size()) +
+               ")\n";
+      at = n;
+      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+    }
+    auto rule = parse_filter_rule(rest, "rule", nports);
+    if (!rule) return "Filter add refused: " + rule.error().message + "\n";
+    if (cfg.rules.size() >= kMaxFilterRules)
+      return "Filter add refused: the table holds " + std::to_string(kMaxFilterRules) + " rules already\n";
+    cfg.rules.insert(cfg.rules.begin() + static_cast<long>(at), *rule);
+    if (auto st = stack_.set_filters(cfg); !st) return "Filter add refused: " + st.error().message + "\n";
+    return "Rule added at " + std::to_string(at) + "; " + std::to_string(cfg.rules.size()) + " rules\n";
+  }
+  return bad();
 }
 
 // ping <ip> [count] [size]: echo requests from the stack itself, like

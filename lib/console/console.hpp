@@ -56,6 +56,8 @@ class Console {
   std::string route_command(const std::vector<std::string>& w);
   std::string ip_state();
   std::string udp_state();
+  std::string filter_table();
+  std::string filter_command(const std::vector<std::string>& w, std::string_view line);
   std::string ping(const std::vector<std::string>& w);
   std::string help();
 

@@ -60,6 +60,10 @@ namespace dpdkstack {
   X(udp_bad_checksum, "UDP checksum wrong")                                              \
   X(udp_no_socket, "no UDP socket on the port (port unreachable sent unless broadcast)") \
   X(udp_send_failed, "datagram handed to a UDP send that could not go (no route, TX full, too big, no mbuf)") \
+  X(filter_drop, "dropped by a filter rule (action drop)")                               \
+  X(filter_reject, "rejected by a filter rule (TCP RST or ICMP error sent, rate limits permitting)") \
+  X(filter_rate_limited, "over a filter rule's rate limit")                              \
+  X(filter_policy, "no filter rule decided and the hook's policy is drop")              \
   X(tx_ring_full, "TX backlog full: the PMD kept refusing frames")                       \
   X(tx_no_queue, "this engine has no TX queue on the port")                              \
   X(steer_queue_full, "queue to the owning lcore full (steered datagram)")               \
@@ -125,7 +129,9 @@ constexpr std::string_view drop_reason_text(DropReason r) {
   X(udp_sent, "UDP datagrams sent from sockets")                                        \
   X(udp_send_tx_full, "UDP sends refused with kTxFull (TX backlog full)")               \
   X(udp_send_refused, "UDP sends refused for another reason (no route, too big, no mbuf, bad handle)") \
-  X(udp_icmp_errors, "ICMP errors delivered to a UDP socket")
+  X(udp_icmp_errors, "ICMP errors delivered to a UDP socket")                           \
+  X(filter_resets_sent, "TCP resets sent by filter reject rules")                       \
+  X(filter_tables_loaded, "filter tables this engine switched to (start, reload, add, del)")
 
 struct alignas(64) LcoreCounters {
   uint64_t loops = 0;

@@ -19,6 +19,7 @@
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/udp.hpp"
 
 namespace dpdkstack {
 
@@ -426,6 +427,7 @@ void Engine::ipv4_input(uint16_t port, rte_mbuf* m) {
 }
 
 void Engine::ipv4_deliver(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broadcast) {
+  if (!filter_pass(FilterHook::kInput, m, ip, port, kNoPort)) return;
   ++counters_.ipv4_delivered;
   switch (ip.protocol()) {
     case ipproto::kIcmp: return icmp_input(port, m, ip, to_broadcast);
@@ -517,6 +519,7 @@ void Engine::forward(uint16_t in_port, rte_mbuf* m, Ipv4View ip) {
   }
   // RFC 2644: directed broadcasts (of any of our networks) are not forwarded.
   if (is_our_broadcast(dst)) return drop(m, DropReason::ipv4_not_forwardable);
+  if (!filter_pass(FilterHook::kForward, m, ip, in_port, r->port)) return;
   const PortInfo& out = ctx_.ports[r->port];
   if (ip.total_length() > out.mtu && ip.dont_fragment()) {
     icmp_error(m, icmptype::kDestUnreachable, icmpcode::kFragNeeded, out.mtu, false);
@@ -725,6 +728,139 @@ bool Engine::send_echo_request(Ipv4Addr dst, uint16_t ident, uint16_t seq, uint1
   return true;
 }
 
+void Engine::set_filter(std::shared_ptr<const FilterTable> table) {
+  filter_ = std::move(table);
+  filter_counts_.clear();
+  filter_buckets_.clear();
+  filter_active_ = {};
+  if (filter_ != nullptr) {
+    const FilterConfig& cfg = filter_->config();
+    filter_counts_.resize(cfg.rules.size());
+    filter_buckets_.reserve(cfg.rules.size());
+    for (const auto& r : cfg.rules)
+      filter_buckets_.emplace_back(r.action == FilterAction::kRateLimit ? r.rate_pps : 0, r.rate_burst, ctx_.tsc_hz);
+    for (size_t h = 0; h < kFilterHooks; ++h)
+      filter_active_[h] = filter_->has_rules(static_cast<FilterHook>(h)) || cfg.policy[h] == FilterAction::kDrop;
+  }
+  ++counters_.filter_tables_loaded;
+}
+
+// The filter hook (filter/rule.hpp): the key from the headers, rte_acl's
+// verdict, the rules' counters, then the action.
+bool Engine::run_filter(FilterHook hook, rte_mbuf* m, Ipv4View ip, uint16_t in_port, uint16_t out_port) {
+  const FilterTable& t = *filter_;
+  FilterResult res;
+  if (t.has_rules(hook)) {
+    FilterKey k;
+    k.proto = ip.protocol();
+    k.in_port = in_port < 0xff ? static_cast<uint8_t>(in_port) : 0xff;
+    k.out_port = out_port < 0xff ? static_cast<uint8_t>(out_port) : 0xff;
+    std::memcpy(&k.src, ip.data() + 12, 4);
+    std::memcpy(&k.dst, ip.data() + 16, 4);
+    if (ip.frag_offset_bytes() == 0) {  // a non-first fragment has no transport header: ports 0
+      const uint8_t* l4 = ip.payload();
+      size_t in_seg = static_cast<size_t>(rte_pktmbuf_mtod(m, uint8_t*) + m->data_len - l4);
+      size_t avail = std::min(ip.payload_len(), in_seg);
+      if ((k.proto == ipproto::kTcp || k.proto == ipproto::kUdp) && avail >= 4) {
+        std::memcpy(&k.sport, l4, 2);
+        std::memcpy(&k.dport, l4 + 2, 2);
+        if (k.proto == ipproto::kTcp && avail >= 14) k.tcp_flags = l4[13];
+      } else if (k.proto == ipproto::kIcmp && avail >= 2) {
+        k.sport = rte_cpu_to_be_16(l4[0]);
+        k.dport = rte_cpu_to_be_16(l4[1]);
+      }
+    }
+    res = t.classify(hook, k);
+  }
+  uint32_t bytes = ip.total_length();
+  for (uint8_t i = 0; i < res.n_counts; ++i) {
+    auto& c = filter_counts_[res.counts[i]];
+    ++c.packets;
+    c.bytes += bytes;
+  }
+  FilterAction act = t.config().policy[static_cast<size_t>(hook)];
+  if (res.rule >= 0) {
+    auto& c = filter_counts_[static_cast<size_t>(res.rule)];
+    ++c.packets;
+    c.bytes += bytes;
+    act = t.config().rules[static_cast<size_t>(res.rule)].action;
+  }
+  switch (act) {
+    case FilterAction::kAccept:
+    case FilterAction::kCount:  // never terminal
+      return true;
+    case FilterAction::kDrop:
+      TRACE("filter %s: drop (%s)", std::string(filter_hook_name(hook)).c_str(),
+            res.rule >= 0 ? ("rule " + std::to_string(res.rule)).c_str() : "policy");
+      drop(m, res.rule >= 0 ? DropReason::filter_drop : DropReason::filter_policy);
+      return false;
+    case FilterAction::kReject:
+      TRACE("filter %s: reject (rule %d)", std::string(filter_hook_name(hook)).c_str(), res.rule);
+      filter_reject(hook, m, ip, t.config().rules[static_cast<size_t>(res.rule)].reject_with);
+      drop(m, DropReason::filter_reject);
+      return false;
+    case FilterAction::kRateLimit:
+      if (filter_buckets_[static_cast<size_t>(res.rule)].take(now_)) return true;
+      ++filter_counts_[static_cast<size_t>(res.rule)].rate_dropped;
+      drop(m, DropReason::filter_rate_limited);
+      return false;
+  }
+  return true;
+}
+
+// Reject: the sender learns at once. Our own datagrams (output hook) are
+// only dropped: there is no one on the wire to tell.
+void Engine::filter_reject(FilterHook hook, rte_mbuf* m, Ipv4View ip, RejectWith how) {
+  if (hook == FilterHook::kOutput) return;
+  bool tcp = ip.protocol() == ipproto::kTcp;
+  if (how == RejectWith::kTcpReset || (how == RejectWith::kAuto && tcp)) {
+    if (tcp) send_tcp_reset(m, ip);
+    return;
+  }
+  uint8_t code = how == RejectWith::kIcmpAdminProhibited ? icmpcode::kAdminProhibited : icmpcode::kPortUnreachable;
+  icmp_error(m, icmptype::kDestUnreachable, code, 0, hook == FilterHook::kInput);
+}
+
+// RFC 9293 3.10.7.1 (what a CLOSED port answers): to a segment with ACK,
+// <SEQ=SEG.ACK><CTL=RST>; else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+// Never to a RST, never to a broadcast or multicast, never about a
+// non-first fragment. From the address the segment was sent to (as Linux's
+// REJECT --reject-with tcp-reset does, also when forwarding).
+void Engine::send_tcp_reset(rte_mbuf* m, Ipv4View ip) {
+  constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+  Ipv4Addr src = ip.src(), dst = ip.dst();
+  if (ip.frag_offset_bytes() != 0 || dst.is_broadcast() || dst.is_multicast() || is_our_broadcast(dst)) return;
+  const uint8_t* tcp = ip.payload();
+  size_t in_seg = static_cast<size_t>(rte_pktmbuf_mtod(m, uint8_t*) + m->data_len - tcp);
+  if (ip.payload_len() < 20 || in_seg < 20) return;
+  uint8_t flags = tcp[13];
+  size_t doff = static_cast<size_t>(tcp[12] >> 4) * 4;
+  if ((flags & kRst) != 0 || doff < 20 || doff > ip.payload_len()) return;
+  uint32_t seg_len = static_cast<uint32_t>(ip.payload_len() - doff) + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
+  uint8_t* out = nullptr;
+  rte_mbuf* r = alloc_datagram(20, &out);
+  if (r == nullptr) return;
+  std::memcpy(out, tcp + 2, 2);  // source port: the segment's destination
+  std::memcpy(out + 2, tcp, 2);
+  if (flags & kAck) {
+    std::memcpy(out + 4, tcp + 8, 4);  // SEQ = SEG.ACK
+    store_be32(out + 8, 0);
+    out[13] = kRst;
+  } else {
+    store_be32(out + 4, 0);
+    store_be32(out + 8, load_be32(tcp + 4) + seg_len);  // ACK = SEG.SEQ + SEG.LEN
+    out[13] = kRst | kAck;
+  }
+  out[12] = 5 << 4;
+  store_be16(out + 14, 0);  // window
+  store_be16(out + 16, 0);  // checksum
+  store_be16(out + 18, 0);  // urgent pointer
+  store_be16(out + 16, transport_checksum(dst, src, ipproto::kTcp, out, 20));
+  ++counters_.filter_resets_sent;
+  TRACE("filter tcp reset to %s", src.to_string().c_str());
+  send_datagram(r, dst, src, ipproto::kTcp);
+}
+
 void Engine::fill_ip_checksum(uint16_t port, rte_mbuf* m, Ipv4View ip) {
   if (port != kLoopbackPort && ctx_.ports[port].tx_ip_cksum) {
     ip.set_checksum(0);
@@ -740,11 +876,13 @@ void Engine::ip_send(rte_mbuf* m) {
   Ipv4View ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
   Ipv4Addr dst = ip.dst();
   if (is_local(dst) || dst.is_loopback()) {
+    if (!filter_pass(FilterHook::kOutput, m, ip, kNoPort, kLoopbackPort)) return;
     ip.fill_checksum();
     return loopback(m);
   }
   const Route* r = routes_->lookup(dst);
   if (r == nullptr) return drop(m, DropReason::ipv4_no_route);
+  if (!filter_pass(FilterHook::kOutput, m, ip, kNoPort, r->port)) return;
   if (ip.dont_fragment()) {
     uint16_t mtu = ctx_.ports[r->port].mtu;
     uint16_t path = pmtu_.size() != 0 ? pmtu_.mtu(dst, now_) : 0;

@@ -45,6 +45,7 @@
 #include "config/config.hpp"
 #include "core/counters.hpp"
 #include "core/token_bucket.hpp"
+#include "filter/table.hpp"
 #include "ip/pmtu_cache.hpp"
 #include "ip/reassembly.hpp"
 #include "ip/route_table.hpp"
@@ -131,6 +132,7 @@ class Engine {
  public:
   static constexpr uint16_t kBurst = 32;
   static constexpr uint16_t kLoopbackPort = 0xffff;  // ingress "port" of the loopback path
+  static constexpr uint16_t kNoPort = 0xfffe;         // no port (the output hook's ingress)
   static constexpr size_t kLoopbackSize = 1024;
 
   Engine(StackContext& ctx, unsigned index, unsigned lcore_id);
@@ -187,6 +189,17 @@ class Engine {
   using IcmpErrorHandler = std::function<void(const IcmpErrorInfo&)>;
   void set_icmp_error_handler(uint8_t protocol, IcmpErrorHandler h) { icmp_handlers_[protocol] = std::move(h); }
   const std::vector<IcmpErrorInfo>& recent_icmp_errors() const { return recent_errors_; }
+  // The filter table (filter/table.hpp), on this lcore: set_filter swaps
+  // the table between bursts (the caller keeps the old one alive until
+  // every engine has moved, then frees it) and zeroes the rule counters.
+  void set_filter(std::shared_ptr<const FilterTable> table);
+  const FilterTable* filter() const { return filter_.get(); }
+  struct FilterRuleCount {
+    uint64_t packets = 0, bytes = 0;
+    uint64_t rate_dropped = 0;  // rate_limit rules: packets over the rate
+  };
+  // Per rule of the current table (same order).
+  const std::vector<FilterRuleCount>& filter_counts() const { return filter_counts_; }
   // UDP sockets and the application API (runtime/udp.hpp), on this lcore.
   Udp& udp() { return udp_; }
   const Udp& udp() const { return udp_; }
@@ -271,6 +284,16 @@ class Engine {
   void send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos = 0);
   void flush_tx();
   void flush_queue(uint16_t port, TxQueue& t);
+  // The filter hook: true when the datagram may go on; false when a rule or
+  // the policy consumed it (dropped or rejected, counted). in/out ports:
+  // DPDK port ids, or kLoopbackPort / kNoPort.
+  bool filter_pass(FilterHook hook, rte_mbuf* m, wire::Ipv4View ip, uint16_t in_port, uint16_t out_port) {
+    if (!filter_active_[static_cast<size_t>(hook)]) [[likely]] return true;
+    return run_filter(hook, m, ip, in_port, out_port);
+  }
+  bool run_filter(FilterHook hook, rte_mbuf* m, wire::Ipv4View ip, uint16_t in_port, uint16_t out_port);
+  void filter_reject(FilterHook hook, rte_mbuf* m, wire::Ipv4View ip, RejectWith how);
+  void send_tcp_reset(rte_mbuf* m, wire::Ipv4View ip);
 
   StackContext& ctx_;
   unsigned index_;
@@ -306,6 +329,10 @@ class Engine {
   uint64_t next_link_check_ = 0;
 
   Udp udp_;
+  std::shared_ptr<const FilterTable> filter_;
+  std::array<bool, kFilterHooks> filter_active_{};  // rules on the hook, or a drop policy
+  std::vector<FilterRuleCount> filter_counts_;
+  std::vector<TokenBucket> filter_buckets_;  // per rule (rate_limit rules use theirs)
 
   std::atomic<uint64_t> clear_req_{0};
   uint64_t clear_done_ = 0;

@@ -168,6 +168,8 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
     s->engines_.push_back(std::make_unique<Engine>(ctx, e, lcores[e]));
     if (auto st = s->engines_.back()->init(s->master_routes_); !st) return st.error();
   }
+  s->opt_ = opt;
+  if (auto st = s->set_filters(cfg.filters); !st) return Error{"$.filters: " + st.error().message};
   return s;
 }
 
@@ -238,6 +240,58 @@ std::vector<Route> Stack::routes() {
   std::sort(out.begin(), out.end(), [](const Route& a, const Route& b) {
     return a.prefix.len != b.prefix.len ? a.prefix.len > b.prefix.len : a.prefix.addr < b.prefix.addr;
   });
+  return out;
+}
+
+Status Stack::set_filters(const FilterConfig& cfg) {
+  std::lock_guard<std::mutex> guard(filters_mu_);
+  auto table = FilterTable::build(cfg, SOCKET_ID_ANY);
+  if (!table) return table.error();
+  std::shared_ptr<const FilterTable> fresh = std::move(*table);
+  std::string late;
+  for (auto& e : engines_) {
+    // The job owns a reference: an engine that answers late still switches
+    // to this table, never to a freed one.
+    if (!e->call([fresh](Engine& en) { en.set_filter(fresh); }))
+      late += (late.empty() ? "" : ", ") + std::to_string(e->index());
+  }
+  master_filters_ = cfg;
+  std::shared_ptr<const FilterTable> old = std::move(filter_table_);
+  filter_table_ = std::move(fresh);
+  if (!late.empty())
+    return Error{"engine(s) " + late + " did not switch in time; they will at their next timer step"};
+  old.reset();  // every engine has moved: the last reference to the old table goes here
+  return ok_status();
+}
+
+FilterConfig Stack::filters() {
+  std::lock_guard<std::mutex> guard(filters_mu_);
+  return master_filters_;
+}
+
+std::vector<FilterRuleState> Stack::filter_state(bool* complete) {
+  std::lock_guard<std::mutex> guard(filters_mu_);
+  std::vector<FilterRuleState> out;
+  for (const auto& r : master_filters_.rules) out.push_back({r, 0, 0, 0});
+  if (complete != nullptr) *complete = true;
+  const FilterTable* current = filter_table_.get();
+  for (auto& e : engines_) {
+    auto part = std::make_shared<std::vector<Engine::FilterRuleCount>>();
+    auto same = std::make_shared<bool>(false);
+    bool ok = e->call([part, same, current](Engine& en) {
+      *same = en.filter() == current;
+      *part = en.filter_counts();
+    });
+    if (!ok || !*same) {
+      if (complete != nullptr) *complete = false;
+      continue;
+    }
+    for (size_t i = 0; i < part->size() && i < out.size(); ++i) {
+      out[i].packets += (*part)[i].packets;
+      out[i].bytes += (*part)[i].bytes;
+      out[i].rate_dropped += (*part)[i].rate_dropped;
+    }
+  }
   return out;
 }
 

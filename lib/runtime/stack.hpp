@@ -24,7 +24,15 @@
 namespace dpdkstack {
 
 struct StackOptions {
-  std::string trace_path;  // empty: tracing off
+  std::string trace_path;   // empty: tracing off
+  std::string config_path;  // where `filter reload` reads $.filters again; empty: no reload
+};
+
+// One filter rule as `show filter` lists it: the rule and its counters
+// summed over engines.
+struct FilterRuleState {
+  FilterRule rule;
+  uint64_t packets = 0, bytes = 0, rate_dropped = 0;
 };
 
 class Stack {
@@ -72,6 +80,18 @@ class Stack {
   // not answer in time.
   std::vector<UdpSocketSnapshot> udp_sockets(bool* complete = nullptr);
 
+  // The filter table (control plane). set_filters builds the table from
+  // `cfg` (validated) off the fast path and publishes it to every engine
+  // through its control queue; each engine switches between two bursts. The
+  // previous table is released here, after every engine has moved (RCU
+  // style: no engine can still be reading it). On an error nothing changes.
+  Status set_filters(const FilterConfig& cfg);
+  FilterConfig filters();
+  // The current rules with their counters summed over engines (counters
+  // start at zero with each new table), and the per-hook policy.
+  std::vector<FilterRuleState> filter_state(bool* complete = nullptr);
+  const std::string& config_path() const { return opt_.config_path; }
+
  private:
   Stack() = default;
   Config cfg_;
@@ -81,6 +101,10 @@ class Stack {
   std::vector<std::unique_ptr<Engine>> engines_;
   std::vector<uint16_t> configured_ports_;
   std::mutex routes_mu_;  // control-plane callers only
+  std::mutex filters_mu_;  // control-plane callers only
+  FilterConfig master_filters_;
+  std::shared_ptr<const FilterTable> filter_table_;  // what every engine uses now
+  StackOptions opt_;
   // The master list of routes (what `show route` lists and changes are
   // checked against); each engine's rte_lpm table holds the same routes.
   std::vector<Route> master_routes_;

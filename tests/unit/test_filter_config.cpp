@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
-#include "config/filters.hpp"
+#include "config/filters_json.h"
 
 namespace dpdkstack {
 namespace {

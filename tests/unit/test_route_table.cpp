@@ -2,10 +2,8 @@
 // on rte_lpm, the default route kept beside it, connected routes that cannot
 // be deleted, and every refusal with a message that says why.
 //
-// rte_lpm allocates from EAL memory, so this file starts EAL the first time
-// one of its tests runs (one lcore, no hugepages, no PCI, no shared config)
-// and stops it at exit. The other unit tests need no EAL, and a run that
-// filters these tests out never starts it.
+// rte_lpm allocates from EAL memory, so these tests start EAL the first time
+// one of them runs (test_util.hpp's eal_ready()).
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 #include <rte_memory.h>
@@ -29,35 +27,6 @@ namespace dpdkstack {
 inline void PrintTo(RouteKind k, std::ostream* os) { *os << route_kind_name(k); }
 
 namespace {
-
-// Stops EAL at exit and removes its runtime directory. (At exit rather
-// than in a gtest Environment's TearDown, which --gtest_repeat would run
-// between iterations, with EAL still wanted by the next one.)
-void stop_eal() {
-  std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
-  rmdir(runtime_dir.c_str());
-}
-
-// Starts EAL once per process; false (and a message) if it cannot.
-bool eal_ready() {
-  static const bool ok = [] {
-    static const std::string prefix = "ut" + std::to_string(getpid());
-    // rte_lpm's tbl24 alone is 64 MiB (2^24 four-byte entries): -m 256 holds
-    // a table and its rules with room to spare. (--no-huge implies legacy
-    // memory, which EAL refuses to combine with --in-memory; --no-shconf
-    // keeps the runtime directory empty, and it is removed at the end.)
-    const char* argv[] = {"unit-tests", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry",
-                          "-l", "0", "--log-level=lib.*:error", "--file-prefix", prefix.c_str()};
-    if (rte_eal_init(static_cast<int>(sizeof argv / sizeof argv[0]), const_cast<char**>(argv)) < 0) {
-      std::fprintf(stderr, "test_route_table: EAL init failed\n");
-      return false;
-    }
-    std::atexit(stop_eal);
-    return true;
-  }();
-  return ok;
-}
 
 Ipv4Prefix P(const char* text) {
   auto p = Ipv4Prefix::parse(text);
