@@ -18,6 +18,7 @@
 #include "console/console.hpp"
 #include "runtime/eal.hpp"
 #include "runtime/stack.hpp"
+#include "services/tcp_services.hpp"
 #include "services/udp_services.hpp"
 
 namespace {
@@ -177,15 +178,20 @@ int main(int argc, char** argv) {
                 p.l3 ? "L3 (no link layer)" : ("mac " + p.mac.to_string()).c_str(), p.mtu, p.nb_queues,
                 p.rss ? " rss" : "");
   }
-  if (auto st = dpdkstack::start_udp_services(s, cfg->services); !st) {
+  auto services = dpdkstack::start_udp_services(s, cfg->services);
+  if (services) services = dpdkstack::start_tcp_services(s, cfg->services, cfg->tcp);
+  if (auto& st = services; !st) {
     std::fprintf(stderr, "dpdk-stack: %s\n", st.error().message.c_str());
     s.shutdown();
     stack->reset();
     dpdkstack::eal_cleanup();
     return kExitConfig;
   }
-  for (auto [name, sc] : {std::pair{"echo", cfg->services.udp_echo}, std::pair{"discard", cfg->services.udp_discard}})
-    if (sc.enabled) std::printf("dpdk-stack: udp %s on port %u\n", name, sc.port);
+  for (auto [name, sc] : {std::pair{"udp echo", cfg->services.udp_echo}, std::pair{"udp discard", cfg->services.udp_discard},
+                          std::pair{"tcp echo", cfg->services.tcp_echo}, std::pair{"tcp discard", cfg->services.tcp_discard},
+                          std::pair{"tcp chargen", cfg->services.tcp_chargen}, std::pair{"http", cfg->services.http},
+                          std::pair{"iperf3", cfg->services.iperf3}})
+    if (sc.enabled) std::printf("dpdk-stack: %s on port %u\n", name, sc.port);
   std::printf("dpdk-stack: %zu engine(s) on lcore(s)", s.engines().size());
   for (auto& e : s.engines()) std::printf(" %u", e->lcore_id());
   std::printf("; ready\n");

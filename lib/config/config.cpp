@@ -235,6 +235,43 @@ bool parse_udp(Checker& c, const json& j, const std::string& path, UdpConfig& ud
                                               ", got " + std::to_string(udp.ephemeral_last));
 }
 
+bool parse_tcp(Checker& c, const json& j, const std::string& path, TcpConfig& t) {
+  if (!c.object(j, path, {"max_connections", "mss", "snd_buf", "rcv_buf", "window_scaling", "timestamps", "sack",
+                          "nodelay", "delayed_ack_ms", "rto_initial_ms", "rto_min_ms", "rto_max_ms", "max_retries",
+                          "syn_retries", "time_wait_ms", "fin_wait2_ms", "initial_cwnd", "congestion_control",
+                          "backlog", "syn_backlog", "ephemeral_first", "ephemeral_last"}))
+    return false;
+  auto num = [&](const char* key, int64_t lo, int64_t hi, auto& out) {
+    return !j.contains(key) || c.integer(j[key], path + "." + key, lo, hi, out);
+  };
+  auto flag = [&](const char* key, bool& out) { return !j.contains(key) || c.boolean(j[key], path + "." + key, out); };
+  if (!num("max_connections", 16, 1 << 22, t.max_connections) || !num("mss", 536, 9176, t.mss) ||
+      !num("snd_buf", 4096, 64 << 20, t.snd_buf) || !num("rcv_buf", 4096, 64 << 20, t.rcv_buf) ||
+      !flag("window_scaling", t.window_scaling) || !flag("timestamps", t.timestamps) || !flag("sack", t.sack) ||
+      !flag("nodelay", t.nodelay) || !num("delayed_ack_ms", 0, 500, t.delayed_ack_ms) ||
+      !num("rto_initial_ms", 10, 60000, t.rto_initial_ms) || !num("rto_min_ms", 1, 60000, t.rto_min_ms) ||
+      !num("rto_max_ms", 10, 600000, t.rto_max_ms) || !num("max_retries", 1, 100, t.max_retries) ||
+      !num("syn_retries", 1, 50, t.syn_retries) || !num("time_wait_ms", 0, 600000, t.time_wait_ms) ||
+      !num("fin_wait2_ms", 100, 600000, t.fin_wait2_ms) || !num("initial_cwnd", 1, 100, t.initial_cwnd) ||
+      !num("backlog", 1, 65535, t.backlog) || !num("syn_backlog", 1, 1 << 20, t.syn_backlog) ||
+      !num("ephemeral_first", 1, 65535, t.ephemeral_first) || !num("ephemeral_last", 1, 65535, t.ephemeral_last))
+    return false;
+  if (j.contains("congestion_control")) {
+    if (!c.string(j["congestion_control"], path + ".congestion_control", t.congestion_control)) return false;
+    if (t.congestion_control != "newreno")
+      return c.fail(path + ".congestion_control", "expected one of newreno, got \"" + t.congestion_control + "\"");
+  }
+  if (t.rto_min_ms > t.rto_max_ms)
+    return c.fail(path + (j.contains("rto_min_ms") ? ".rto_min_ms" : ".rto_max_ms"),
+                  "expected rto_min_ms (" + std::to_string(t.rto_min_ms) + ") <= rto_max_ms (" +
+                      std::to_string(t.rto_max_ms) + ")");
+  if (t.ephemeral_first > t.ephemeral_last)
+    return c.fail(path + (j.contains("ephemeral_first") ? ".ephemeral_first" : ".ephemeral_last"),
+                  "expected ephemeral_first (" + std::to_string(t.ephemeral_first) + ") <= ephemeral_last (" +
+                      std::to_string(t.ephemeral_last) + ")");
+  return true;
+}
+
 // The built-in services: adding one (tcp_echo, http, ...) is one entry here
 // plus its member in ServicesConfig. Two enabled services of one protocol
 // may not share a port.
@@ -249,6 +286,11 @@ struct ServiceEntry {
 constexpr std::array kServices = {
     ServiceEntry{"udp_echo", &ServicesConfig::udp_echo, ServiceProtocol::udp},
     ServiceEntry{"udp_discard", &ServicesConfig::udp_discard, ServiceProtocol::udp},
+    ServiceEntry{"tcp_echo", &ServicesConfig::tcp_echo, ServiceProtocol::tcp},
+    ServiceEntry{"tcp_discard", &ServicesConfig::tcp_discard, ServiceProtocol::tcp},
+    ServiceEntry{"tcp_chargen", &ServicesConfig::tcp_chargen, ServiceProtocol::tcp},
+    ServiceEntry{"http", &ServicesConfig::http, ServiceProtocol::tcp},
+    ServiceEntry{"iperf3", &ServicesConfig::iperf3, ServiceProtocol::tcp},
 };
 
 constexpr auto kServiceNames = [] {
@@ -351,7 +393,7 @@ Result<Config> parse_config(std::string_view text) {
   }
   Checker c;
   Config cfg;
-  if (!c.object(root, "$", {"ports", "routes", "ip", "icmp", "arp", "udp", "services", "filters", "logging"})) return *c.err;
+  if (!c.object(root, "$", {"ports", "routes", "ip", "icmp", "arp", "udp", "tcp", "services", "filters", "logging"})) return *c.err;
   if (!root.contains("ports")) return Error{"$.ports: required key missing (expected an array of ports)"};
   const auto& ports = root["ports"];
   if (!ports.is_array() || ports.empty())
@@ -375,6 +417,7 @@ Result<Config> parse_config(std::string_view text) {
   if (!check_route_count(c, cfg)) return *c.err;
   if (root.contains("arp") && !parse_arp(c, root["arp"], "$.arp", cfg.ports.size(), cfg.arp)) return *c.err;
   if (root.contains("udp") && !parse_udp(c, root["udp"], "$.udp", cfg.udp)) return *c.err;
+  if (root.contains("tcp") && !parse_tcp(c, root["tcp"], "$.tcp", cfg.tcp)) return *c.err;
   if (root.contains("services") && !parse_services(c, root["services"], "$.services", cfg.services)) return *c.err;
   if (!check_udp_socket_count(c, cfg)) return *c.err;
   if (root.contains("filters")) {

@@ -85,6 +85,32 @@ struct UdpConfig {
   uint16_t ephemeral_last = 65535;
 };
 
+// TCP (one connection table per lcore). Times in milliseconds.
+struct TcpConfig {
+  uint32_t max_connections = 16384;  // per lcore, TIME-WAIT included
+  uint16_t mss = 1460;               // largest MSS announced; the egress MTU minus 40 caps it
+  uint32_t snd_buf = 256 * 1024;     // per connection, bytes
+  uint32_t rcv_buf = 256 * 1024;
+  bool window_scaling = true;        // RFC 7323
+  bool timestamps = true;            // RFC 7323
+  bool sack = true;                  // RFC 2018 (SACK blocks sent; SACK recovery is a later issue)
+  bool nodelay = false;              // Nagle (RFC 896) on unless set
+  uint32_t delayed_ack_ms = 40;
+  uint32_t rto_initial_ms = 1000;
+  uint32_t rto_min_ms = 200;
+  uint32_t rto_max_ms = 60000;
+  uint32_t max_retries = 15;
+  uint32_t syn_retries = 6;
+  uint32_t time_wait_ms = 60000;     // 2 MSL
+  uint32_t fin_wait2_ms = 60000;
+  uint32_t initial_cwnd = 10;        // segments (RFC 6928)
+  std::string congestion_control = "newreno";
+  uint32_t backlog = 128;            // accept queue of the built-in services' listeners
+  uint32_t syn_backlog = 1024;       // half-open connections per listener
+  uint16_t ephemeral_first = 49152;  // local ports of active opens
+  uint16_t ephemeral_last = 65535;
+};
+
 // A built-in service: whether it runs and on which port.
 struct ServiceConfig {
   bool enabled = false;
@@ -96,6 +122,11 @@ struct ServiceConfig {
 struct ServicesConfig {
   ServiceConfig udp_echo{false, 7};     // RFC 862
   ServiceConfig udp_discard{false, 9};  // RFC 863
+  ServiceConfig tcp_echo{false, 7};     // RFC 862
+  ServiceConfig tcp_discard{false, 9};  // RFC 863
+  ServiceConfig tcp_chargen{false, 19}; // RFC 864
+  ServiceConfig http{false, 80};        // HTTP/1.1: a page, /bytes/N
+  ServiceConfig iperf3{false, 5201};    // iperf3's control and data protocol (TCP tests)
 };
 
 struct LoggingConfig {
@@ -109,6 +140,7 @@ struct Config {
   IcmpConfig icmp;
   ArpConfig arp;
   UdpConfig udp;
+  TcpConfig tcp;
   ServicesConfig services;
   FilterConfig filters;
   LoggingConfig logging;

@@ -64,6 +64,16 @@ namespace dpdkstack {
   X(filter_reject, "rejected by a filter rule (TCP RST or ICMP error sent, rate limits permitting)") \
   X(filter_rate_limited, "over a filter rule's rate limit")                              \
   X(filter_policy, "no filter rule decided and the hook's policy is drop")              \
+  X(tcp_truncated, "TCP segment shorter than its 20-byte header")                     \
+  X(tcp_bad_offset, "TCP data offset below 5 words or past the segment")               \
+  X(tcp_bad_checksum, "TCP checksum wrong")                                              \
+  X(tcp_bad_options, "TCP option with a bad length or running past the header")        \
+  X(tcp_bad_flags, "TCP flags that never go together (SYN+FIN, SYN+RST)")              \
+  X(tcp_broadcast, "TCP segment to a broadcast or multicast address")                  \
+  X(tcp_no_socket, "TCP segment for no connection or listener (RST sent unless it was one)") \
+  X(tcp_listen_overflow, "SYN dropped: the listener's SYN or accept queue is full")    \
+  X(tcp_table_full, "SYN dropped: tcp.max_connections connections on this lcore")     \
+  X(tcp_no_memory, "SYN dropped: connection buffers could not be allocated")            \
   X(tx_ring_full, "TX backlog full: the PMD kept refusing frames")                       \
   X(tx_no_queue, "this engine has no TX queue on the port")                              \
   X(steer_queue_full, "queue to the owning lcore full (steered datagram)")               \
@@ -131,7 +141,33 @@ constexpr std::string_view drop_reason_text(DropReason r) {
   X(udp_send_refused, "UDP sends refused for another reason (no route, too big, no mbuf, bad handle)") \
   X(udp_icmp_errors, "ICMP errors delivered to a UDP socket")                           \
   X(filter_resets_sent, "TCP resets sent by filter reject rules")                       \
-  X(filter_tables_loaded, "filter tables this engine switched to (start, reload, add, del)")
+  X(filter_tables_loaded, "filter tables this engine switched to (start, reload, add, del)") \
+  X(tcp_active_opens, "RFC 4022 tcpActiveOpens: CLOSED -> SYN-SENT")                    \
+  X(tcp_passive_opens, "RFC 4022 tcpPassiveOpens: LISTEN -> SYN-RECEIVED")              \
+  X(tcp_attempt_fails, "RFC 4022 tcpAttemptFails: SYN-SENT/SYN-RECEIVED -> CLOSED, SYN-RECEIVED -> LISTEN") \
+  X(tcp_estab_resets, "RFC 4022 tcpEstabResets: ESTABLISHED/CLOSE-WAIT -> CLOSED")      \
+  X(tcp_curr_estab, "RFC 4022 tcpCurrEstab: connections now ESTABLISHED or CLOSE-WAIT (a gauge)") \
+  X(tcp_in_segs, "RFC 4022 tcpInSegs: segments received, errors included")              \
+  X(tcp_out_segs, "RFC 4022 tcpOutSegs: segments sent, not counting retransmissions")   \
+  X(tcp_retrans_segs, "RFC 4022 tcpRetransSegs: segments retransmitted")                \
+  X(tcp_in_errs, "RFC 4022 tcpInErrs: segments received in error (checksum, header, options)") \
+  X(tcp_out_rsts, "RFC 4022 tcpOutRsts: segments sent with RST")                        \
+  X(tcp_unacceptable, "segments outside the receive window: ACKed (unless RST) and dropped") \
+  X(tcp_paws_rejected, "segments with an old timestamp (RFC 7323 PAWS): ACKed and dropped") \
+  X(tcp_challenge_acks, "challenge ACKs sent for an in-window RST or a SYN (RFC 5961)") \
+  X(tcp_no_ack_flag, "segments without ACK in a synchronized state, dropped")          \
+  X(tcp_ack_unsent, "ACKs for data not yet sent: ACKed and dropped")                    \
+  X(tcp_ooo_segs, "segments received out of order and kept")                           \
+  X(tcp_ooo_dropped, "out-of-order data dropped: too many holes")                       \
+  X(tcp_window_trimmed, "segments trimmed to the receive window")                       \
+  X(tcp_dup_acks, "duplicate ACKs received")                                            \
+  X(tcp_fast_retransmits, "fast retransmits (three duplicate ACKs)")                    \
+  X(tcp_rto_timeouts, "retransmission timer expiries")                                  \
+  X(tcp_persist_probes, "zero-window probes sent")                                      \
+  X(tcp_retry_aborts, "connections aborted after the retry limit")                      \
+  X(tcp_tw_recycled, "TIME-WAIT connections ended early by a new SYN (RFC 6191)")       \
+  X(tcp_conn_allocs, "connections created (passive and active)")                        \
+  X(tcp_conn_frees, "connections released")
 
 struct alignas(64) LcoreCounters {
   uint64_t loops = 0;

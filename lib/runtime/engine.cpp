@@ -57,7 +57,8 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
         UdpTableConfig u = ctx.udp;
         u.seed ^= rte_rand() + index;  // each engine its own ephemeral sequence
         return u;
-      }()) {
+      }()),
+      tcp_(*this, ctx.tcp, ctx.isn_key[0], ctx.isn_key[1]) {
   txq_.resize(ctx_.ports.size());
   for (const auto& p : ctx_.ports) {
     if (p.nb_queues != 0) local_addrs_.push_back(p.address.addr);
@@ -88,6 +89,7 @@ Engine::Engine(StackContext& ctx, unsigned index, unsigned lcore_id)
   recent_errors_.reserve(kRecentErrors);
   ident_ = static_cast<uint16_t>(rte_rdtsc() ^ (index_ << 12));
   icmp_handlers_[ipproto::kUdp] = [this](const IcmpErrorInfo& e) { udp_.icmp_error(e); };
+  icmp_handlers_[ipproto::kTcp] = [this](const IcmpErrorInfo& e) { tcp_.icmp_error(e); };
 }
 
 Status Engine::init(const std::vector<Route>& routes) {
@@ -99,10 +101,11 @@ Status Engine::init(const std::vector<Route>& routes) {
     auto st = routes_->add(r);
     if (!st) return st.error();
   }
-  return ok_status();
+  return tcp_.init(index_, static_cast<int>(rte_lcore_to_socket_id(lcore_id_)));
 }
 
 Engine::~Engine() {
+  tcp_.clear();
   arp_.clear([](void* p) { rte_pktmbuf_free(as_mbuf(p)); });
   reasm_.clear([](rte_mbuf* p) { rte_pktmbuf_free(p); });
   for (; loop_len_ > 0; --loop_len_, loop_head_ = (loop_head_ + 1) % kLoopbackSize)
@@ -196,6 +199,7 @@ unsigned Engine::poll_once() {
     run_timers(now_);
     next_timer_ = now_ + timer_period_;
   }
+  tcp_.flush();
   flush_tx();
   uint64_t end = rte_rdtsc();
   ++counters_.loops;
@@ -434,6 +438,10 @@ void Engine::ipv4_deliver(uint16_t port, rte_mbuf* m, Ipv4View ip, bool to_broad
     case ipproto::kUdp: {
       auto off = static_cast<uint32_t>(ip.payload() - rte_pktmbuf_mtod(m, uint8_t*));
       return udp_.input(port, m, off, static_cast<uint32_t>(ip.payload_len()), ip.src(), ip.dst(), to_broadcast);
+    }
+    case ipproto::kTcp: {
+      auto off = static_cast<uint32_t>(ip.payload() - rte_pktmbuf_mtod(m, uint8_t*));
+      return tcp_.input(port, m, off, static_cast<uint32_t>(ip.payload_len()), ip.src(), ip.dst(), to_broadcast);
     }
     default:
       icmp_error(m, icmptype::kDestUnreachable, icmpcode::kProtocolUnreachable, 0, true);
@@ -704,7 +712,7 @@ rte_mbuf* Engine::alloc_datagram(size_t l4_len, uint8_t** l4) {
   return m;
 }
 
-void Engine::send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos) {
+void Engine::send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos, bool df) {
   Ipv4Repr r;
   r.src = src;
   r.dst = dst;
@@ -712,6 +720,7 @@ void Engine::send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t prot
   r.ttl = ctx_.ip.default_ttl;
   r.tos = tos;
   r.ident = ident_++;
+  r.dont_fragment = df;
   r.payload_len = static_cast<uint16_t>(m->pkt_len - kEthLen - Ipv4View::kMinHeaderLen);
   r.emit(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen, false);
   ip_send(m);
@@ -1082,6 +1091,7 @@ void Engine::run_timers(uint64_t now) {
           icmp_error(first, icmptype::kTimeExceeded, icmpcode::kReassemblyExceeded, 0, true);
       },
       [&](rte_mbuf* h) { drop(h, DropReason::frag_timeout); });
+  tcp_.run_timers();
   run_control_jobs();
   uint64_t clear = clear_req_.load(std::memory_order_acquire);
   if (clear != clear_done_) {

@@ -52,6 +52,7 @@
 #include "l2/arp_cache.hpp"
 #include "port/port.hpp"
 #include "runtime/mailbox.hpp"
+#include "runtime/tcp.hpp"
 #include "runtime/trace.hpp"
 #include "runtime/udp.hpp"
 #include "wire/ipv4.hpp"
@@ -91,6 +92,8 @@ struct StackContext {
   std::vector<rte_mempool*> indirect_pools;  // by NUMA socket: fragments' data mbufs
   PingBoard ping;
   UdpTableConfig udp;               // every engine's UDP socket table (seed drawn per engine)
+  TcpConfig tcp;                    // every engine's TCP settings
+  std::array<uint64_t, 2> isn_key{};  // RFC 6528's secret, one per stack
   std::vector<rte_mempool*> pools;  // by NUMA socket; null where unused
   // The pool on `socket`, or the first pool when that socket has none.
   rte_mempool* pool_for(int socket) const {
@@ -203,6 +206,9 @@ class Engine {
   // UDP sockets and the application API (runtime/udp.hpp), on this lcore.
   Udp& udp() { return udp_; }
   const Udp& udp() const { return udp_; }
+  // TCP connections, listeners and the application API (runtime/tcp.hpp), on this lcore.
+  Tcp& tcp() { return tcp_; }
+  const Tcp& tcp() const { return tcp_; }
   // The mempool this engine builds packets from.
   rte_mempool* pool() const { return pool_; }
   // Frames the TX backlog of `port` can still take (0 when we have no queue).
@@ -225,7 +231,8 @@ class Engine {
   };
   using ControlQueue = boost::lockfree::spsc_queue<std::shared_ptr<ControlJob>*, boost::lockfree::capacity<64>>;
 
-  friend class Udp;  // the UDP layer uses the IP output path and counters
+  friend class Udp;  // the UDP and TCP layers use the IP output path and counters
+  friend class Tcp;
 
   void process_burst(uint16_t port, rte_mbuf** pkts, uint16_t n);
   void eth_input(uint16_t port, rte_mbuf* m);
@@ -281,7 +288,7 @@ class Engine {
   // to; nullptr when the pool is empty (counted). send_datagram() writes the
   // IPv4 header and sends it (ip_send).
   rte_mbuf* alloc_datagram(size_t l4_len, uint8_t** l4);
-  void send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos = 0);
+  void send_datagram(rte_mbuf* m, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint8_t tos = 0, bool df = false);
   void flush_tx();
   void flush_queue(uint16_t port, TxQueue& t);
   // The filter hook: true when the datagram may go on; false when a rule or
@@ -329,6 +336,7 @@ class Engine {
   uint64_t next_link_check_ = 0;
 
   Udp udp_;
+  Tcp tcp_;
   std::shared_ptr<const FilterTable> filter_;
   std::array<bool, kFilterHooks> filter_active_{};  // rules on the hook, or a drop policy
   std::vector<FilterRuleCount> filter_counts_;

@@ -46,6 +46,8 @@ Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptio
   ctx.udp.ephemeral_first = cfg.udp.ephemeral_first;
   ctx.udp.ephemeral_last = cfg.udp.ephemeral_last;
   ctx.udp.seed = rte_rand();
+  ctx.tcp = cfg.tcp;
+  ctx.isn_key = {rte_rand(), rte_rand()};
   ctx.ip.icmp_error_rate = cfg.icmp.error_rate;
   ctx.ip.icmp_error_burst = cfg.icmp.error_burst;
 

@@ -508,7 +508,7 @@ TEST(Config, MtuNull_RejectedAtPath) {
 TEST(Config, UnknownTopLevelKey_RejectedAtPath) {
   const auto text = with(R"("bogus": 1)");
   EXPECT_TRUE(RejectedAt(text, "$.bogus"));
-  EXPECT_EQ(error_of(text), "$.bogus: unknown key (expected one of: ports, routes, ip, icmp, arp, udp, services, filters, logging)");
+  EXPECT_EQ(error_of(text), "$.bogus: unknown key (expected one of: ports, routes, ip, icmp, arp, udp, tcp, services, filters, logging)");
 }
 
 TEST(Config, UnknownPortKey_RejectedAtPath) {
@@ -1212,8 +1212,8 @@ TEST(Config, ServicesNotAnObject_RejectedAtPath) {
 }
 
 TEST(Config, ServicesUnknownService_RejectedListingKnownOnes) {
-  EXPECT_TRUE(RejectedWith(with(R"("services": {"tcp_echo": {"enabled": true}})"), "$.services.tcp_echo",
-                           "unknown service (expected one of: udp_echo, udp_discard)"));
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"smtp": {"enabled": true}})"), "$.services.smtp",
+                           "unknown service (expected one of: udp_echo, udp_discard, tcp_echo, tcp_discard, tcp_chargen, http, iperf3)"));
 }
 
 TEST(Config, ServiceNotAnObject_RejectedAtPath) {

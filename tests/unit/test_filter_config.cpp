@@ -518,7 +518,7 @@ TEST(FilterConfig, RoundTrip_EveryShape) {
 
 TEST(FilterConfig, TopLevelKeyList_NamesFilters) {
   EXPECT_EQ(error_of(R"({"ports": [{"address": "10.0.0.1/24"}], "filter": {}})"),
-            "$.filter: unknown key (expected one of: ports, routes, ip, icmp, arp, udp, services, filters, logging)");
+            "$.filter: unknown key (expected one of: ports, routes, ip, icmp, arp, udp, tcp, services, filters, logging)");
 }
 
 TEST(FilterConfig, FiltersNotAnObject_Rejected) {
