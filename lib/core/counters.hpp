@@ -164,6 +164,7 @@ constexpr std::string_view drop_reason_text(DropReason r) {
   X(tcp_fast_retransmits, "fast retransmits (three duplicate ACKs)")                    \
   X(tcp_rto_timeouts, "retransmission timer expiries")                                  \
   X(tcp_persist_probes, "zero-window probes sent")                                      \
+  X(tcp_tlp_probes, "tail loss probes sent (RFC 8985 7)")                               \
   X(tcp_retry_aborts, "connections aborted after the retry limit")                      \
   X(tcp_tw_recycled, "TIME-WAIT connections ended early by a new SYN (RFC 6191)")       \
   X(tcp_conn_allocs, "connections created (passive and active)")                        \

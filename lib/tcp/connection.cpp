@@ -46,6 +46,10 @@ uint8_t scale_for(uint32_t buf) {
   return s;
 }
 constexpr uint32_t kTsOptionLen = 12;
+// RFC 8985 7.2: WCDelAckT, the worst-case delayed-ACK time of the peer.
+constexpr uint64_t kWorstDelayedAckUs = 200000;
+// The timer step is a millisecond: probes sooner than two steps are noise.
+constexpr uint64_t kMinPtoUs = 2000;
 
 }  // namespace
 
@@ -53,7 +57,11 @@ constexpr uint32_t kTsOptionLen = 12;
 
 bool Connection::open_active(const Tuple& t, const Settings& s, uint32_t iss, uint64_t now, LcoreCounters* mib) {
   cc_ = make_congestion_control("newreno");
-  if (cc_ == nullptr || !snd_.init(s.snd_buf) || !rcv_.init(s.rcv_buf)) {
+  // The receive ring holds one window-scale unit more than rcv_buf: a
+  // window field rounded up (so that the edge never moves back) then
+  // never offers more than the ring can take (RFC 7323 2.4).
+  rcv_slack_ = s.window_scaling ? 1u << scale_for(s.rcv_buf) : 0;
+  if (cc_ == nullptr || !snd_.init(s.snd_buf) || !rcv_.init(s.rcv_buf + rcv_slack_)) {
     release_buffers();
     return false;
   }
@@ -77,7 +85,11 @@ bool Connection::open_active(const Tuple& t, const Settings& s, uint32_t iss, ui
 bool Connection::open_passive(const Tuple& t, const Settings& s, uint32_t iss, const Segment& syn, uint64_t now,
                               LcoreCounters* mib) {
   cc_ = make_congestion_control("newreno");
-  if (cc_ == nullptr || !snd_.init(s.snd_buf) || !rcv_.init(s.rcv_buf)) {
+  // The receive ring holds one window-scale unit more than rcv_buf: a
+  // window field rounded up (so that the edge never moves back) then
+  // never offers more than the ring can take (RFC 7323 2.4).
+  rcv_slack_ = s.window_scaling ? 1u << scale_for(s.rcv_buf) : 0;
+  if (cc_ == nullptr || !snd_.init(s.snd_buf) || !rcv_.init(s.rcv_buf + rcv_slack_)) {
     release_buffers();
     return false;
   }
@@ -160,7 +172,7 @@ void Connection::enter_closed(CloseReason why) {
   // reset; set_state counts EstabResets only from ESTABLISHED/CLOSE-WAIT.
   set_state(kClosed);
   if (close_reason_ == CloseReason::kNone) close_reason_ = why;
-  rto_deadline_ = delack_deadline_ = persist_deadline_ = tw_deadline_ = fw2_deadline_ = 0;
+  rto_deadline_ = pto_deadline_ = delack_deadline_ = persist_deadline_ = tw_deadline_ = fw2_deadline_ = 0;
   ack_now_ = false;
   syn_due_ = rexmit_one_ = probe_due_ = false;
   // After an orderly end the application may still read what is left (in
@@ -173,7 +185,7 @@ void Connection::enter_closed(CloseReason why) {
 
 void Connection::enter_time_wait(uint64_t now) {
   set_state(kTimeWait);
-  rto_deadline_ = persist_deadline_ = fw2_deadline_ = 0;
+  rto_deadline_ = pto_deadline_ = persist_deadline_ = fw2_deadline_ = 0;
   tw_deadline_ = now + cfg_.time_wait_us;
   // What the application has not read is still readable; TIME-WAIT itself
   // only needs the sequence numbers. Keep the receive ring while data is
@@ -263,8 +275,8 @@ void Connection::on_segment(const Segment& seg, uint64_t now) {
   const uint32_t rcv_wnd = seq_gt(rcv_adv_, rcv_nxt_) ? static_cast<uint32_t>(seq_diff(rcv_adv_, rcv_nxt_)) : 0;
   const uint32_t len = seg.seg_len();
   bool acceptable;
-  if (len == 0)
-    acceptable = rcv_wnd == 0 ? seg.seq == rcv_nxt_ : seq_in(seg.seq, rcv_nxt_, rcv_nxt_ + rcv_wnd);
+  if (len == 0)  // RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, with the right edge itself allowed as Linux does
+    acceptable = rcv_wnd == 0 ? seg.seq == rcv_nxt_ : seq_in(seg.seq, rcv_nxt_, rcv_nxt_ + rcv_wnd + 1);
   else if (rcv_wnd == 0)
     acceptable = seg.seq == rcv_nxt_;  // "special allowance": its ACK, RST and window still count; its text does not
   else
@@ -364,7 +376,7 @@ void Connection::on_segment(const Segment& seg, uint64_t now) {
     }
     // Trim to the window and to the memory we have (the window may
     // exceed it by less than one scale unit: RFC 7323 2.4).
-    uint32_t room = std::min(rcv_wnd, rcv_space());
+    uint32_t room = std::min<uint32_t>(rcv_wnd, static_cast<uint32_t>(rcv_.free_space()));
     uint32_t off = static_cast<uint32_t>(seq_diff(seq, rcv_nxt_));
     if (dlen != 0 || fin) {
       if (off >= room) {
@@ -453,27 +465,43 @@ bool Connection::process_ack(const Segment& seg, uint64_t now) {
       cc_->on_ack(acked, flight_before, now);
     }
     // RFC 6298 5.2 / 5.3: off when everything is acknowledged, else restarted.
-    if (snd_una_ == snd_max_) rto_deadline_ = 0;
-    else arm_rto(now);
+    tlp_done_ = false;
+    if (snd_una_ == snd_max_) {
+      rto_deadline_ = pto_deadline_ = 0;
+    } else {
+      arm_rto(now);
+      arm_pto(now);
+    }
     if (want_writable_ && snd_.free_space() >= snd_.capacity() / 4) {
       want_writable_ = false;
       events_ |= event::kWritable;
     }
   } else if (ack == snd_una_ && seg.len == 0 && !seg.has(kSyn | kFin) && snd_max_ != snd_una_ &&
-             (static_cast<uint32_t>(seg.wnd) << snd_wscale_) == old_wnd) {
-    // A duplicate ACK (RFC 5681 2).
+             ((static_cast<uint32_t>(seg.wnd) << snd_wscale_) == old_wnd || (sack_ok_ && seg.opts.n_sack != 0))) {
+    // A duplicate ACK (RFC 5681 2: same window; or, RFC 6675 2, one that
+    // carries SACK blocks: a receiver that grows its window as it goes,
+    // as Linux does, would otherwise never give three).
     ++dupacks_;
     count(&LcoreCounters::tcp_dup_acks);
+    // RFC 5827 early retransmit: with less than four segments out and no
+    // new data that could go, fewer duplicate ACKs will ever come.
+    uint32_t thresh = 3;
+    uint32_t fl = flight();
+    if (fl < 4u * mss_ && !new_data_sendable()) thresh = std::max(1u, (fl + mss_ - 1) / mss_ - 1);
     if (in_recovery_) {
       cc_->on_recovery_dupack();
-    } else if (dupacks_ == 3 && seq_gt(snd_una_, recover_)) {
+    } else if (dupacks_ >= thresh && (seq_gt(snd_una_, recover_) || seg.opts.n_sack != 0)) {
       // Fast retransmit (RFC 5681 3.2 steps 2-4) entering NewReno recovery
-      // (RFC 6582 3.2 step 2: only when the ACK covers more than `recover`).
+      // (RFC 6582 3.2 step 2: only when the ACK covers more than `recover`,
+      // so that the duplicate ACKs of a go-back-N resend start nothing;
+      // SACK blocks show data past a hole really arrived, which settles it:
+      // RFC 6582 4.1's "SACK-based" disambiguation).
       in_recovery_ = true;
       recover_ = snd_max_;
       cc_->on_fast_retransmit(flight());
       rexmit_one_ = true;
       rtt_timing_ = false;
+      pto_deadline_ = 0;
       count(&LcoreCounters::tcp_fast_retransmits);
     }
   }
@@ -583,7 +611,7 @@ bool Connection::time_wait_accepts_syn(const Segment& syn) const {
 
 uint64_t Connection::next_deadline() const {
   uint64_t d = 0;
-  for (uint64_t t : {rto_deadline_, delack_deadline_, persist_deadline_, tw_deadline_, fw2_deadline_})
+  for (uint64_t t : {rto_deadline_, pto_deadline_, delack_deadline_, persist_deadline_, tw_deadline_, fw2_deadline_})
     if (t != 0 && (d == 0 || t < d)) d = t;
   return d;
 }
@@ -611,7 +639,36 @@ void Connection::on_timer(uint64_t now) {
     uint64_t wait = std::min(rtt_.rto() << std::min(persist_backoff_, 16u), cfg_.rto_max_us);
     persist_deadline_ = now + std::max(wait, cfg_.rto_min_us);
   }
+  if (pto_deadline_ != 0 && now >= pto_deadline_) {
+    // RFC 8985 7.3: the probe timeout. One probe per episode, never in recovery.
+    pto_deadline_ = 0;
+    if (!in_recovery_ && snd_una_ != snd_max_ && !tlp_done_) {
+      tlp_due_ = true;
+      tlp_done_ = true;
+    }
+  }
   if (rto_deadline_ != 0 && now >= rto_deadline_) rto_expired(now);
+}
+
+// RFC 8985 7.2: after data goes out, a probe timeout of 2 SRTT (plus the
+// worst-case delayed ACK when one segment is out), earlier than the RTO.
+void Connection::arm_pto(uint64_t now) {
+  pto_deadline_ = 0;
+  if (in_recovery_ || tlp_done_ || !rtt_.has_sample() || snd_una_ == snd_max_) return;
+  if (!in_state(kEstablished | kCloseWait | kFinWait1 | kClosing | kLastAck)) return;
+  uint64_t pto = 2 * rtt_.srtt();
+  if (flight() <= mss_) pto += kWorstDelayedAckUs;
+  pto = std::max<uint64_t>(pto, kMinPtoUs);
+  if (rto_deadline_ != 0 && now + pto >= rto_deadline_) return;
+  pto_deadline_ = now + pto;
+}
+
+bool Connection::new_data_sendable() const {
+  if (!snd_.allocated()) return false;
+  uint64_t pos = snd_pos(snd_max_);
+  if (pos >= snd_.end()) return false;
+  uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
+  return wnd > flight() + mss_ - 1 || wnd >= flight() + (snd_.end() - pos);
 }
 
 void Connection::rto_expired(uint64_t now) {
@@ -649,6 +706,8 @@ void Connection::rto_expired(uint64_t now) {
   rtt_.backoff();
   rtt_timing_ = false;
   rexmit_one_ = false;
+  tlp_due_ = false;
+  pto_deadline_ = 0;
   snd_nxt_ = snd_una_;
   (void)now;
 }
@@ -657,7 +716,8 @@ void Connection::rto_expired(uint64_t now) {
 
 uint32_t Connection::rcv_space() const {
   if (!rcv_.allocated()) return 0;
-  return static_cast<uint32_t>(rcv_.free_space());
+  size_t free = rcv_.free_space();
+  return free > rcv_slack_ ? static_cast<uint32_t>(free - rcv_slack_) : 0;
 }
 
 // The window field (RFC 7323 2.3: scaled), never moving the right edge
@@ -825,6 +885,37 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
   }
   rexmit_one_ = false;
 
+  // A tail loss probe (RFC 8985 7.3): new data if the receiver's window
+  // lets it go (cwnd notwithstanding), else the last segment again; the
+  // ACK it draws shows what was lost. Then the RTO, not the PTO, is armed.
+  if (tlp_due_) {
+    tlp_due_ = false;
+    if (snd_.allocated() && snd_nxt_ == snd_max_) {
+      count(&LcoreCounters::tcp_tlp_probes);
+      uint64_t pos = snd_pos(snd_nxt_);
+      uint32_t fl = in_flight_from_nxt();
+      uint64_t avail = pos < data_end ? data_end - pos : 0;
+      uint32_t room = snd_wnd_ > fl ? snd_wnd_ - fl : 0;
+      uint32_t len = static_cast<uint32_t>(std::min<uint64_t>({avail, mss_, room}));
+      if (len != 0) {
+        bool fin = fin_pending && pos + len == data_end;
+        build(snd_nxt_, len, fin, false);
+        snd_nxt_ += len + (fin ? 1 : 0);
+        if (fin) fin_sent_ = true;
+        snd_max_ = snd_nxt_;
+      } else {
+        bool fin = fin_sent_ && seq_gt(snd_max_, fin_seq());
+        uint32_t end = fin ? fin_seq() : snd_max_;
+        uint32_t dlen = std::min<uint32_t>(mss_, static_cast<uint32_t>(seq_diff(end, snd_una_data())));
+        if (seq_lt(end - dlen, snd_una_)) dlen = static_cast<uint32_t>(seq_diff(end, snd_una_));
+        build(end - dlen, dlen, fin, true);
+        rtt_timing_ = false;
+      }
+      arm_rto(now);
+      return true;
+    }
+  }
+
   // The persist timer ran out: with a zero window, a probe of one byte
   // past it (RFC 9293 3.8.6.1); with a window too small for the sender SWS
   // rule, what fits goes anyway (RFC 1122 4.2.3.4's override timeout).
@@ -846,7 +937,11 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
   if (snd_.allocated() && in_state(kEstablished | kCloseWait | kFinWait1 | kClosing | kLastAck)) {
     uint64_t pos = snd_pos(snd_nxt_);
     uint64_t avail = pos < data_end ? data_end - pos : 0;
-    uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
+    // RFC 3042 limited transmit: the first two duplicate ACKs each let one
+    // new segment out beyond cwnd (the receiver's window permitting).
+    uint32_t cwnd = cc_->cwnd();
+    if (!in_recovery_ && dupacks_ > 0 && dupacks_ < 3) cwnd += dupacks_ * uint32_t{mss_};
+    uint32_t wnd = std::min(snd_wnd_, cwnd);
     uint32_t fl = in_flight_from_nxt();
     uint32_t usable = wnd > fl ? wnd - fl : 0;
     uint32_t len = static_cast<uint32_t>(std::min<uint64_t>({avail, mss_, usable}));
@@ -874,6 +969,7 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
       }
       if (retransmit) rtt_timing_ = false;  // Karn
       if (rto_deadline_ == 0) arm_rto(now);
+      if (pto_deadline_ == 0) arm_pto(now);
       persist_deadline_ = 0;
       return true;
     }
@@ -901,7 +997,10 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
 size_t Connection::send(const void* data, size_t len) {
   if (!can_send() || !snd_.allocated()) return 0;
   size_t n = snd_.append(data, len);
-  if (n < len) want_writable_ = true;
+  // The writable event comes once a quarter of the buffer is free again,
+  // for a sender that filled it (or nearly: it may have asked for only
+  // what send_space() said fits).
+  if (n < len || snd_.free_space() < snd_.capacity() / 4) want_writable_ = true;
   return n;
 }
 

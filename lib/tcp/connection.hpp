@@ -227,6 +227,9 @@ class Connection {
   void process_fin(uint64_t now);
   void rto_expired(uint64_t now);
   void arm_rto(uint64_t now) { rto_deadline_ = now + rtt_.rto(); }
+  void arm_pto(uint64_t now);
+  // Unsent data exists and the windows would let a segment of it go now.
+  bool new_data_sendable() const;
   uint32_t flight() const { return static_cast<uint32_t>(seq_diff(snd_max_, snd_una_)); }
   uint32_t in_flight_from_nxt() const { return static_cast<uint32_t>(seq_diff(snd_nxt_, snd_una_)); }
   // Sequence number of send-stream offset `pos` (offset 0 is ISS+1).
@@ -268,6 +271,7 @@ class Connection {
   uint32_t irs_ = 0, rcv_nxt_ = 0;
   uint32_t rcv_adv_ = 0;  // right edge of the window last advertised
   ByteRing rcv_;          // offset 0 = sequence IRS+1
+  uint32_t rcv_slack_ = 0;  // ring bytes beyond rcv_buf: one window-scale unit
   OooRanges ooo_;
   bool ooo_fin_ = false;
   uint64_t ooo_fin_pos_ = 0;
@@ -295,6 +299,10 @@ class Connection {
   bool in_recovery_ = false;
   uint32_t recover_ = 0;
   bool rexmit_one_ = false;
+  // Tail loss probe (RFC 8985 7): its timer, a probe due, one per episode.
+  uint64_t pto_deadline_ = 0;
+  bool tlp_due_ = false;
+  bool tlp_done_ = false;
   std::unique_ptr<CongestionControl> cc_;
 
   // Persist (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17).
