@@ -50,14 +50,14 @@ cb_verb(void *parsed, struct cmdline *cl, void *data)
 }
 
 static cmdline_parse_token_string_t tok_rest_verb =
-	TOKEN_STRING_INITIALIZER(struct cmd_rest, verb, "show#clear#route#ping#filter");
+	TOKEN_STRING_INITIALIZER(struct cmd_rest, verb, "show#clear#route#ping#filter#tcp");
 static cmdline_parse_token_string_t tok_rest_rest =
 	TOKEN_STRING_INITIALIZER(struct cmd_rest, rest, TOKEN_STRING_MULTI);
 
 static cmdline_parse_inst_t inst_rest = {
 	.f = cb_rest,
 	.data = NULL,
-	.help_str = "show port stats|xstats|info <id>|all, show arp|lcores|drops|mempool|route|ip|udp|filter, filter reload|add|del, clear port stats all, route add|del, ping",
+	.help_str = "show port stats|xstats|info <id>|all, show arp|lcores|drops|mempool|route|ip|udp|filter|tcp [stats], filter reload|add|del, tcp connect|send|recv|close|abort|list, clear port stats all, route add|del, ping",
 	.tokens = {
 		(cmdline_parse_token_hdr_t *)&tok_rest_verb,
 		(cmdline_parse_token_hdr_t *)&tok_rest_rest,

@@ -98,6 +98,14 @@ std::string Console::help() {
          "  filter add [N] <json rule>   insert a rule (at index N, default last), e.g.\n"
          "                               filter add {\"hook\": \"input\", \"proto\": \"tcp\", \"dport\": 23, \"action\": \"reject\"}\n"
          "  filter del <N>               delete rule N\n"
+         "  show tcp                     TCP listeners and connections (state, sequence numbers, windows,\n"
+         "                               options, cwnd, RTT, retransmissions, bytes), like ss -ti\n"
+         "  show tcp stats               the RFC 4022 MIB counters, TCP events and drops\n"
+         "  tcp connect <ip> <port> [text|echo|discard|send <bytes>]   the stack as a client (engine 0)\n"
+         "  tcp send <id> <text>         send a line on a console connection\n"
+         "  tcp recv <id>                show (and forget) what a text-mode connection received\n"
+         "  tcp close <id> | tcp abort <id>   FIN (after queued data) or RST\n"
+         "  tcp list                     the console's connections: mode, state, bytes\n"
          "  ping <ip> [count] [size]     ICMP echo from the stack (default 3 x 56 bytes), 1 s timeout each\n"
          "  help                         this text\n"
          "  quit                         stop the stack (final stats are printed)\n";
@@ -126,6 +134,8 @@ std::string Console::execute(std::string_view line, bool& quit) {
     if (w[1] == "ip" && w.size() == 2) return ip_state();
     if (w[1] == "udp" && w.size() == 2) return udp_state();
     if (w[1] == "filter" && w.size() == 2) return filter_table();
+    if (w[1] == "tcp" && w.size() == 2) return show_tcp();
+    if (w[1] == "tcp" && w.size() == 3 && w[2] == "stats") return show_tcp_stats();
     if (w[1] == "port" && w.size() == 4) {
       std::vector<uint16_t> ports;
       if (w[3] == "all") {
@@ -149,6 +159,7 @@ std::string Console::execute(std::string_view line, bool& quit) {
   if (w[0] == "route") return route_command(w);
   if (w[0] == "filter") return filter_command(w, line);
   if (w[0] == "ping") return ping(w);
+  if (w[0] == "tcp") return tcp_command(w, line);
   if (w[0] == "clear" && w.size() == 4 && w[1] == "port" && w[2] == "stats" && w[3] == "all") {
     std::string out;
     for (const auto& p : stack_.context().ports) {

@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,9 @@ class Console {
   std::string filter_table();
   std::string filter_command(const std::vector<std::string>& w, std::string_view line);
   std::string ping(const std::vector<std::string>& w);
+  std::string show_tcp();
+  std::string show_tcp_stats();
+  std::string tcp_command(const std::vector<std::string>& w, std::string_view line);
   std::string help();
 
   struct Last {
@@ -68,6 +72,8 @@ class Console {
   Stack& stack_;
   std::vector<Last> last_;                 // per port, for rates "since last show"
   std::vector<std::pair<uint64_t, uint64_t>> last_loops_;  // per engine: tsc, loops
+  std::vector<std::shared_ptr<struct ConsoleTcpConn>> tcp_conns_;  // opened by `tcp connect`
+  unsigned next_tcp_id_ = 1;
   struct cmdline* cl_ = nullptr;
   bool tty_ = false;
   bool quit_ = false;

@@ -157,6 +157,51 @@ int tel_udp(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+// /dpdkstack/tcp: the RFC 4022 MIB, then one dict a connection keyed
+// "e<engine>_<n>": state, endpoints and the figures `show tcp` prints.
+int tel_tcp(const char*, const char*, rte_tel_data* d) {
+  std::shared_lock guard(g_stack_lock);
+  if (g_stack == nullptr) return -1;
+  const LcoreCounters s = g_stack->total_counters();
+  rte_tel_data_start_dict(d);
+  const std::pair<const char*, uint64_t> mib[] = {
+      {"ActiveOpens", s.tcp_active_opens}, {"PassiveOpens", s.tcp_passive_opens},
+      {"AttemptFails", s.tcp_attempt_fails}, {"EstabResets", s.tcp_estab_resets},
+      {"CurrEstab", s.tcp_curr_estab},     {"InSegs", s.tcp_in_segs},
+      {"OutSegs", s.tcp_out_segs},         {"RetransSegs", s.tcp_retrans_segs},
+      {"InErrs", s.tcp_in_errs},           {"OutRsts", s.tcp_out_rsts},
+  };
+  for (const auto& [name, v] : mib) rte_tel_data_add_dict_u64(d, name, v);
+  auto st = g_stack->tcp_state();
+  size_t n = 0;
+  for (const auto& c : st.connections) {
+    rte_tel_data* t = rte_tel_data_alloc();
+    if (t == nullptr) return -1;
+    const auto& i = c.info;
+    rte_tel_data_start_dict(t);
+    auto ep = [](Ipv4Addr a, uint16_t p) { return a.to_string() + ":" + std::to_string(p); };
+    rte_tel_data_add_dict_string(t, "state", std::string(tcp::state_name(i.state)).c_str());
+    rte_tel_data_add_dict_string(t, "local", ep(i.tuple.laddr, i.tuple.lport).c_str());
+    rte_tel_data_add_dict_string(t, "remote", ep(i.tuple.raddr, i.tuple.rport).c_str());
+    rte_tel_data_add_dict_string(t, "name", c.name.c_str());
+    rte_tel_data_add_dict_u64(t, "engine", c.engine);
+    rte_tel_data_add_dict_u64(t, "snd_wnd", i.snd_wnd);
+    rte_tel_data_add_dict_u64(t, "rcv_wnd", i.rcv_wnd);
+    rte_tel_data_add_dict_u64(t, "mss", i.mss);
+    rte_tel_data_add_dict_u64(t, "cwnd", i.cwnd);
+    rte_tel_data_add_dict_u64(t, "ssthresh", i.ssthresh);
+    rte_tel_data_add_dict_u64(t, "srtt_us", i.srtt_us);
+    rte_tel_data_add_dict_u64(t, "rto_us", i.rto_us);
+    rte_tel_data_add_dict_u64(t, "retransmits", i.retransmits);
+    rte_tel_data_add_dict_u64(t, "bytes_in", i.bytes_in);
+    rte_tel_data_add_dict_u64(t, "bytes_out", i.bytes_out);
+    std::string key = "e" + std::to_string(c.engine) + "_" + std::to_string(n++);
+    rte_tel_data_add_dict_container(d, key.c_str(), t, 0);
+    if (n >= 256) break;  // the reply buffer is bounded: the first 256
+  }
+  return 0;
+}
+
 }  // namespace
 
 void register_telemetry(Stack& stack) {
@@ -170,6 +215,8 @@ void register_telemetry(Stack& stack) {
   rte_telemetry_register_cmd("/dpdkstack/lcores", tel_lcores, "Per-engine loop and packet counters. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/mempool", tel_mempool, "Mbufs in use and available. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/udp", tel_udp, "UDP sockets and their counters, every engine. No parameters");
+  rte_telemetry_register_cmd("/dpdkstack/tcp", tel_tcp,
+                             "TCP MIB (RFC 4022) and connections (at most 256), every engine. No parameters");
   rte_telemetry_register_cmd("/dpdkstack/arp", tel_arp, "ARP replica of one engine. Parameter: engine index (default 0)");
 }
 

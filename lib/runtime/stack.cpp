@@ -311,6 +311,21 @@ std::vector<UdpSocketSnapshot> Stack::udp_sockets(bool* complete) {
   return out;
 }
 
+Stack::TcpState Stack::tcp_state(bool* complete) {
+  TcpState out;
+  if (complete != nullptr) *complete = true;
+  for (auto& e : engines_) {
+    auto part = std::make_shared<TcpState>();
+    if (e->call([part](Engine& en) { en.tcp().snapshot(part->connections, part->listeners, en.index()); })) {
+      out.connections.insert(out.connections.end(), part->connections.begin(), part->connections.end());
+      out.listeners.insert(out.listeners.end(), part->listeners.begin(), part->listeners.end());
+    } else if (complete != nullptr) {
+      *complete = false;
+    }
+  }
+  return out;
+}
+
 std::vector<rte_mempool*> Stack::pools() const {
   std::vector<rte_mempool*> out;
   for (auto* p : ctx_.pools)

@@ -79,6 +79,12 @@ class Stack {
   // its own lcore (control plane); `complete` is false when an engine did
   // not answer in time.
   std::vector<UdpSocketSnapshot> udp_sockets(bool* complete = nullptr);
+  // Every engine's TCP connections and listeners, likewise.
+  struct TcpState {
+    std::vector<TcpConnSnapshot> connections;
+    std::vector<TcpListenerSnapshot> listeners;
+  };
+  TcpState tcp_state(bool* complete = nullptr);
 
   // The filter table (control plane). set_filters builds the table from
   // `cfg` (validated) off the fast path and publishes it to every engine

@@ -33,8 +33,11 @@
 // - Segments are sent at the end of each loop iteration (flush), all
 //   connections touched since the last one, each as far as its windows
 //   allow and the egress port's TX backlog has room (what does not fit
-//   waits for the next loop). ACKs for a burst of segments are thus
-//   coalesced, with RFC 5681's "every second full-sized segment" kept.
+//   waits for the next loop). The ACKs a burst of received segments owes are
+//   thus coalesced into one per connection per burst (at most 32 segments),
+//   as Linux's GRO does for its receive batches: RFC 5681's "at least every
+//   second full-sized segment" is kept per burst, not per segment (senders
+//   count bytes acknowledged, RFC 3465, so stretch ACKs do not slow them).
 // - Receive checks, each failure its own drop reason: header (tcp_truncated,
 //   tcp_bad_offset), checksum (tcp_bad_checksum; the NIC's verdict when
 //   offered), options (tcp_bad_options), flags (tcp_bad_flags: SYN+FIN,

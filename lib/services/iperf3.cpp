@@ -8,7 +8,9 @@
 #include <array>
 #include <atomic>
 #include <cstdarg>
+#include <cstdint>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -141,6 +143,10 @@ CpuMark cpu_mark() {
   return m;
 }
 
+// No event on a test since `last` (TSC, maybe read on another core: a
+// `last` a little ahead of `now` is not stale).
+bool is_stale(uint64_t now, uint64_t last, uint64_t stale_tsc) { return now > last && now - last >= stale_tsc; }
+
 // ---- the running tests, shared by the engines ------------------------------------------
 
 struct RunningTest {
@@ -148,18 +154,28 @@ struct RunningTest {
   unsigned engine = 0;
   std::atomic<uint64_t> last_activity{0};  // TSC of the test's last event
   std::atomic<bool> split{false};          // one of its data streams came to another engine
+  bool ended = false;                      // under TestTable's mutex
 };
 
-// Stack-wide one test at a time (like `iperf3 -s`), and which engine holds
-// it. Taken when a connection's cookie is complete and when a test starts
-// or ends: never per packet.
+// Stack-wide one test at a time (like `iperf3 -s`), which engine holds
+// it, and the cookies of the last few tests that ended (a data connection
+// that comes late is refused, not taken for a new test). Taken when a
+// connection's cookie is complete and when a test starts or ends: never
+// per packet.
 class TestTable {
  public:
-  std::shared_ptr<RunningTest> find(const std::string& cookie) {
+  static constexpr size_t kRecent = 16;
+
+  struct Found {
+    unsigned engine = 0;
+    bool ended = false;
+    std::shared_ptr<RunningTest> test;  // null when none has the cookie
+  };
+  Found find(const std::string& cookie) {
     std::lock_guard<std::mutex> g(mu_);
     for (auto& t : tests_)
-      if (t->cookie == cookie) return t;
-    return nullptr;
+      if (t->cookie == cookie) return {t->engine, t->ended, t};
+    return {};
   }
   // A new test for `engine`, unless a live one runs on another engine (the
   // caller has ended its own). Null when busy.
@@ -167,7 +183,9 @@ class TestTable {
                                          uint64_t stale_tsc) {
     std::lock_guard<std::mutex> g(mu_);
     for (auto& t : tests_)
-      if (t->engine != engine && now - t->last_activity.load(std::memory_order_relaxed) < stale_tsc) return nullptr;
+      if (!t->ended && t->engine != engine &&
+          !is_stale(now, t->last_activity.load(std::memory_order_relaxed), stale_tsc))
+        return nullptr;
     auto t = std::make_shared<RunningTest>();
     t->cookie = cookie;
     t->engine = engine;
@@ -175,14 +193,25 @@ class TestTable {
     tests_.push_back(t);
     return t;
   }
-  void remove(const RunningTest* t) {
+  // The test is over; its cookie is remembered among the last kRecent.
+  void end(RunningTest* t) {
     std::lock_guard<std::mutex> g(mu_);
-    std::erase_if(tests_, [t](const auto& x) { return x.get() == t; });
+    t->ended = true;
+    size_t ended = 0;
+    for (auto& x : tests_) ended += x->ended ? 1 : 0;
+    for (auto it = tests_.begin(); ended > kRecent && it != tests_.end();) {
+      if ((*it)->ended) {
+        it = tests_.erase(it);  // oldest first
+        --ended;
+      } else {
+        ++it;
+      }
+    }
   }
 
  private:
   std::mutex mu_;
-  std::vector<std::shared_ptr<RunningTest>> tests_;
+  std::vector<std::shared_ptr<RunningTest>> tests_;  // oldest first
 };
 
 // ---- one engine's server ---------------------------------------------------------------
@@ -262,12 +291,26 @@ class Iperf3Server : public std::enable_shared_from_this<Iperf3Server> {
 
   // The handlers of a connection just accepted.
   TcpHandlers handlers_for(TcpHandle h) {
-    if (pending_ >= kMaxPending) {
-      tcp_.abort(h);
-      return {};
+    // Too many connections still owing their cookie: the oldest goes, so
+    // that idle connections cannot lock clients out.
+    while (pending_ >= kMaxPending && !pending_order_.empty()) {
+      TcpHandle old = pending_order_.front();
+      pending_order_.pop_front();
+      auto it = conns_.find(old);
+      if (it == conns_.end() || it->second.role != Role::kCookie) continue;
+      conns_.erase(it);
+      --pending_;
+      tcp_.abort(old);
     }
     conns_[h] = Conn{};
     ++pending_;
+    pending_order_.push_back(h);
+    if (pending_order_.size() > 2 * kMaxPending) {  // drop handles that got their cookie long ago
+      std::erase_if(pending_order_, [this](TcpHandle x) {
+        auto it = conns_.find(x);
+        return it == conns_.end() || it->second.role != Role::kCookie;
+      });
+    }
     auto self = shared_from_this();
     TcpHandlers hs;
     hs.on_readable = [self](TcpHandle x) { self->readable(x); };
@@ -375,20 +418,23 @@ class Iperf3Server : public std::enable_shared_from_this<Iperf3Server> {
       deny(h);
       return;
     }
-    if (auto other = table_->find(cookie); other && other->engine != engine_) {
-      // Partial (see iperf3.hpp): RSS put this stream on another engine.
-      other->split.store(true, std::memory_order_relaxed);
-      log_info("iperf3: engine %u: a data stream of a test on engine %u came here; it is refused\n", engine_,
-               other->engine);
-      deny(h);
+    if (auto found = table_->find(cookie); found.test) {
+      if (!found.ended) {
+        // Partial (see iperf3.hpp): RSS put this stream on another engine.
+        found.test->split.store(true, std::memory_order_relaxed);
+        log_info("iperf3: engine %u: a data stream of a test on engine %u came here; it is refused\n", engine_,
+                 found.engine);
+      }
+      deny(h);  // or a data connection of a test that has ended
       return;
     }
     if (test_) {
-      if (now - test_->entry->last_activity.load(std::memory_order_relaxed) < stale_tsc()) {
+      if (!is_stale(now, test_->entry->last_activity.load(std::memory_order_relaxed), stale_tsc())) {
         deny(h);
         return;
       }
-      abort_test("stale (no event for %llu s), replaced by a new client", static_cast<unsigned long long>(kStaleSeconds));
+      abort_test("stale (no event for %llu s), replaced by a new client",
+                 static_cast<unsigned long long>(kStaleSeconds));
     }
     auto entry = table_->try_start(cookie, engine_, now, stale_tsc());
     if (!entry) {
@@ -521,7 +567,8 @@ class Iperf3Server : public std::enable_shared_from_this<Iperf3Server> {
     Test& t = *test_;
     t.p = p;
     t.expected = static_cast<size_t>(p.bidir ? 2 * p.parallel : p.parallel);
-    t.send_limit = p.bytes != 0 ? p.bytes : p.blocks * p.len;
+    // -n, or -k blocks of -l bytes (saturated: a limit nobody reaches).
+    t.send_limit = p.bytes != 0 ? p.bytes : (p.blocks > UINT64_MAX / p.len ? UINT64_MAX : p.blocks * p.len);
     t.phase = Phase::kCreateStreams;
     send_state(kStateCreateStreams);
   }
@@ -844,7 +891,7 @@ class Iperf3Server : public std::enable_shared_from_this<Iperf3Server> {
       close_conn(t.ctrl);
       t.ctrl = kNoTcp;
     }
-    table_->remove(t.entry.get());
+    table_->end(t.entry.get());
     test_.reset();
   }
 
@@ -870,7 +917,8 @@ class Iperf3Server : public std::enable_shared_from_this<Iperf3Server> {
   uint64_t hz_;
   std::vector<uint8_t> block_;
   std::unordered_map<TcpHandle, Conn> conns_;
-  size_t pending_ = 0;  // conns_ still in Role::kCookie
+  size_t pending_ = 0;                   // conns_ still in Role::kCookie
+  std::deque<TcpHandle> pending_order_;  // accept order of (maybe former) kCookie connections
   std::unique_ptr<Test> test_;
 };
 
