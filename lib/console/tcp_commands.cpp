@@ -1,7 +1,8 @@
 // The console's TCP commands: show tcp, show tcp stats, and the stack as a
 // TCP client (tcp connect/send/recv/close/abort/list). See docs/CONSOLE.md.
 //
-// A connection the console opens lives on engine 0 and is an ordinary
+// A connection the console opens lives on engine 0 (or the engine RSS
+// brings its answers to) and is an ordinary
 // client of the TCP API; its record (ConsoleTcpConn) is written by the
 // handlers on the engine's lcore and read by the console only through
 // Engine::call, which runs on that lcore too: no locks, no races.
@@ -51,6 +52,7 @@ constexpr size_t kTextKeep = 64 * 1024;
 // One connection opened from the console.
 struct ConsoleTcpConn {
   unsigned id = 0;
+  unsigned engine = 0;  // where the connection lives
   TcpHandle handle = kNoTcp;
   std::string target;
   std::string mode;          // text, echo, discard, send
@@ -196,10 +198,9 @@ std::string Console::tcp_command(const std::vector<std::string>& w, std::string_
       "Usage: tcp connect <ip> <port> [text|echo|discard|send <bytes>] | tcp send <id> <text> | tcp recv <id> |\n"
       "       tcp close <id> | tcp abort <id> | tcp list\n";
   if (w.size() < 2) return usage;
-  Engine& e = *stack_.engines()[0];
-  // Runs `fn(tcp, conn)` on engine 0 and waits for it.
+  // Runs `fn(tcp, conn)` on the connection's engine and waits for it.
   auto on_engine = [&](const std::shared_ptr<ConsoleTcpConn>& c, std::function<void(Tcp&, ConsoleTcpConn&)> fn) {
-    return e.call([c, fn](Engine& en) { fn(en.tcp(), *c); });
+    return stack_.engines()[c->engine]->call([c, fn](Engine& en) { fn(en.tcp(), *c); });
   };
   auto find = [&](const std::string& id) -> std::shared_ptr<ConsoleTcpConn> {
     uint64_t n = 0;
@@ -225,7 +226,10 @@ std::string Console::tcp_command(const std::vector<std::string>& w, std::string_
     TcpStatus status = TcpStatus::kOk;
     TcpEndpoint remote{*ip, static_cast<uint16_t>(port)};
     // The handlers hold the record (a shared_ptr): it outlives the console's list if need be.
-    e.call([c, remote, &status](Engine& en) {
+    // Engine 0 first; when RSS brings no local port of this peer back to it
+    // (a hash over addresses only), the engine it does bring them to.
+    auto open_on = [&](Engine& target) {
+    target.call([c, remote, &status](Engine& en) {
       Tcp& tcp = en.tcp();
       TcpHandlers hs;
       hs.on_connected = [&tcp, c](TcpHandle) {
@@ -250,7 +254,13 @@ std::string Console::tcp_command(const std::vector<std::string>& w, std::string_
       auto r = tcp.connect(remote, std::move(hs), o);
       status = r.status;
       c->handle = r.handle;
+      c->engine = en.index();
     });
+    };
+    for (auto& candidate : stack_.engines()) {
+      open_on(*candidate);
+      if (status != TcpStatus::kNoEphemeralPort) break;
+    }
     if (status != TcpStatus::kOk) return "tcp connect: " + std::string(tcp_status_name(status)) + "\n";
     tcp_conns_.push_back(c);
     // Wait (at most 3 s) for the handshake, keeping a single-lcore engine polling.
@@ -264,7 +274,7 @@ std::string Console::tcp_command(const std::vector<std::string>& w, std::string_
         reason = cc.reason;
       });
       if (connected || closed) break;
-      if (stack_.single_lcore()) e.poll_once();
+      if (stack_.single_lcore()) stack_.engines()[c->engine]->poll_once();
       else std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (connected)

@@ -335,6 +335,14 @@ void Engine::drain_mailboxes() {
         case MailMessage::Kind::kPmtuUpdate:
           pmtu_learned(msg.ip, msg.mtu, msg.datagram_len, false);
           break;
+        case MailMessage::Kind::kTcpSegment: {
+          ++counters_.steered_in;
+          rte_mbuf* m = msg.pkt;
+          Ipv4View ip = Ipv4View::trusted(rte_pktmbuf_mtod(m, uint8_t*) + kEthLen);
+          auto off = static_cast<uint32_t>(ip.payload() - rte_pktmbuf_mtod(m, uint8_t*));
+          tcp_.input(msg.port, m, off, static_cast<uint32_t>(ip.payload_len()), ip.src(), ip.dst(), false, true);
+          break;
+        }
         case MailMessage::Kind::kPacket: {
           ++counters_.steered_in;
           rte_mbuf* m = msg.pkt;

@@ -25,6 +25,8 @@ struct MailMessage {
     kArpUpdate,   // port, ip is-at mac
     kPmtuUpdate,  // path MTU to ip lowered to mtu (datagram_len: the quoted length)
     kPacket,      // pkt (owned by the message) steered to its owning engine; port = ingress
+    kTcpSegment,  // a TCP segment (filtered already) no connection of the sender's matched,
+                  // for the engine whose RSS owns the tuple (active opens live there)
   } kind = Kind::kArpUpdate;
   uint16_t port = 0;
   bool broadcast = false;  // kPacket: it was sent to a broadcast address

@@ -360,7 +360,8 @@ void Stack::shutdown() {
     for (size_t from = 0; from < mail_->size(); ++from)
       for (size_t to = 0; to < mail_->size(); ++to)
         mail_->queue(from, to).consume_all([](const MailMessage& msg) {
-          if (msg.kind == MailMessage::Kind::kPacket) rte_pktmbuf_free(msg.pkt);
+          if (msg.kind == MailMessage::Kind::kPacket || msg.kind == MailMessage::Kind::kTcpSegment)
+            rte_pktmbuf_free(msg.pkt);
         });
   }
   for (auto p : configured_ports_) shutdown_port(p);

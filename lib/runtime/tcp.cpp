@@ -227,8 +227,7 @@ tcp::Settings Tcp::settings_for(Ipv4Addr remote) const {
 // ---- receive ---------------------------------------------------------------------------------
 
 void Tcp::input(uint16_t port, rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr src, Ipv4Addr dst,
-                bool to_broadcast) {
-  (void)port;
+                bool to_broadcast, bool steered) {
   Engine& e = engine_;
   ++e.counters_.tcp_in_segs;
   if (to_broadcast || dst.is_multicast()) return e.drop(m, DropReason::tcp_broadcast);
@@ -307,6 +306,10 @@ void Tcp::input(uint16_t port, rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr
       return;
     }
   }
+  // Not ours: with several engines it may be a connection of the engine
+  // RSS names (an active open there, whose answers the NIC or the kernel's
+  // tap queues brought here). A SYN starts a connection where it lands.
+  if (!steered && !(seg.has(tcpflag::kSyn) && !seg.has(tcpflag::kAck)) && steer(port, m, t)) return;
   if (Listener* l = find_listener(dst, t.lport); l != nullptr) {
     // RFC 9293 3.10.7.2, LISTEN.
     if (seg.has(tcpflag::kRst)) {  // first: an incoming RST is ignored
@@ -630,6 +633,23 @@ TcpHandle Tcp::accept(TcpListener id) {
     return handle_of(idx);
   }
   return kNoTcp;
+}
+
+bool Tcp::steer(uint16_t port, rte_mbuf* m, const tcp::Tuple& t) {
+  Engine& e = engine_;
+  if (e.ctx_.mail == nullptr || e.ctx_.mail->size() < 2 || port >= e.ctx_.ports.size()) return false;
+  uint16_t owner = owner_queue(e.ctx_.ports[port].rss_params, t.raddr, t.laddr, ipproto::kTcp, t.rport, t.lport);
+  if (owner == engine_index_ || owner >= e.ctx_.mail->size()) return false;
+  MailMessage msg;
+  msg.kind = MailMessage::Kind::kTcpSegment;
+  msg.port = port;
+  msg.pkt = m;
+  if (!e.ctx_.mail->queue(engine_index_, owner).push(msg)) {
+    e.drop(m, DropReason::steer_queue_full);
+    return true;
+  }
+  ++e.counters_.steered_out;
+  return true;
 }
 
 bool Tcp::pick_port(Ipv4Addr laddr, Ipv4Addr raddr, uint16_t rport, uint16_t& out) {

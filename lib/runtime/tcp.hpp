@@ -173,7 +173,10 @@ class Tcp {
                 unsigned engine_index) const;
 
   // The engine's side (not for applications).
-  void input(uint16_t port, rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr src, Ipv4Addr dst, bool to_broadcast);
+  // `steered`: another engine found no connection for it and handed it
+  // over (it is not handed on again).
+  void input(uint16_t port, rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr src, Ipv4Addr dst, bool to_broadcast,
+             bool steered = false);
   void icmp_error(const IcmpErrorInfo& e);
   void run_timers();
   void flush();
@@ -232,6 +235,9 @@ class Tcp {
   void send_reset(const tcp::Tuple& t, uint32_t seq, uint32_t ack, uint8_t flags);
   void listen_input(Listener& l, const tcp::Tuple& t, const tcp::Segment& seg);
   bool pick_port(Ipv4Addr laddr, Ipv4Addr raddr, uint16_t rport, uint16_t& out);
+  // A segment no connection here matched goes to the engine RSS makes its
+  // owner, when that is another (true: handed over).
+  bool steer(uint16_t port, rte_mbuf* m, const tcp::Tuple& t);
 
   Engine& engine_;
   TcpConfig cfg_;

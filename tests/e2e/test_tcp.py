@@ -367,3 +367,34 @@ def test_stalled_reader_zero_window_persist(make_stack, tmp_path):
             srv.kill()
             srv.wait(5)
     assert hashlib.sha256(got.read_bytes()).hexdigest() == pattern_sha(3_000_000)
+
+
+def test_two_engines_server_and_client(make_stack, tmp_path):
+    """Two engines on two tap queues (the kernel spreads flows over them):
+    many HTTP connections are served on both, and the console's client
+    connections (engine 0) work whichever queue their answers arrive on
+    (a segment no connection matches goes to the engine RSS names)."""
+    s = make_stack("tap", check=True, config=config(), lcores="0-2", eal_extra=("--lcores", "0@0,1@1,2@1"),
+                   interactive=True)
+    s.eal = [a for a in s.eal if a not in ("-l", "0-2")]
+    s.start()
+    assert "2 engine(s)" in s.output()
+    r = s.exec(["taskset", "-c", "0", "wrk", "-t", "1", "-c", "32", "-d", "2", f"http://{STACK_IP}/"], check=False,
+               timeout=30)
+    assert "Socket errors" not in r.stdout and "Non-2xx" not in r.stdout, r.stdout
+    tcp = s.telemetry.query("/dpdkstack/tcp")
+    assert tcp["PassiveOpens"] >= 32
+    for i in range(6):
+        port = 8900 + i
+        got = tmp_path / f"c{i}"
+        srv = s.popen_in_ns(["sh", "-c", f"nc -l {PEER_IP} {port} > {got}"])
+        try:
+            wait_port(s, port)
+            r = s.command(f"tcp connect {PEER_IP} {port} send 200000")
+            assert "established" in r, r
+            srv.wait(30)
+        finally:
+            if srv.poll() is None:
+                srv.kill()
+                srv.wait(5)
+        assert hashlib.sha256(got.read_bytes()).hexdigest() == pattern_sha(200_000)
