@@ -1355,5 +1355,104 @@ TEST(Config, PendingTotalMaxOutOfRange_RejectedAtPath) {
   EXPECT_EQ(r.error().message.rfind("$.arp.pending_total_max: ", 0), 0u) << r.error().message;
 }
 
+// --------------------------------------------------- tcp and the TCP services
+
+TEST(Config, TcpDefaults) {
+  auto r = parse_config(with(R"("logging": {"level": "info"})"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const TcpConfig& t = r->tcp;
+  EXPECT_EQ(t.max_connections, 16384u);
+  EXPECT_EQ(t.mss, 1460);
+  EXPECT_EQ(t.snd_buf, 262144u);
+  EXPECT_EQ(t.rcv_buf, 262144u);
+  EXPECT_TRUE(t.window_scaling && t.timestamps && t.sack);
+  EXPECT_FALSE(t.nodelay);
+  EXPECT_EQ(t.delayed_ack_ms, 40u);
+  EXPECT_EQ(t.rto_initial_ms, 1000u);
+  EXPECT_EQ(t.rto_min_ms, 200u);
+  EXPECT_EQ(t.rto_max_ms, 60000u);
+  EXPECT_EQ(t.max_retries, 15u);
+  EXPECT_EQ(t.syn_retries, 6u);
+  EXPECT_EQ(t.time_wait_ms, 60000u);
+  EXPECT_EQ(t.initial_cwnd, 10u);
+  EXPECT_EQ(t.congestion_control, "newreno");
+  EXPECT_EQ(t.backlog, 128u);
+  EXPECT_FALSE(r->services.tcp_echo.enabled);
+  EXPECT_EQ(r->services.tcp_echo.port, 7);
+  EXPECT_EQ(r->services.tcp_chargen.port, 19);
+  EXPECT_EQ(r->services.http.port, 80);
+  EXPECT_EQ(r->services.iperf3.port, 5201);
+}
+
+TEST(Config, TcpAndServicesExample_Parsed) {
+  auto r = parse_config(with(R"("tcp": {"max_connections": 100, "snd_buf": 65536, "rcv_buf": 131072, "nodelay": true,
+                                        "rto_min_ms": 50, "max_retries": 4, "time_wait_ms": 0, "sack": false},
+                                "services": {"udp_echo": {"enabled": true, "port": 7},
+                                             "tcp_echo": {"enabled": true, "port": 7},
+                                             "http": {"enabled": true, "port": 8080},
+                                             "iperf3": {"enabled": true}})"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->tcp.max_connections, 100u);
+  EXPECT_EQ(r->tcp.rcv_buf, 131072u);
+  EXPECT_TRUE(r->tcp.nodelay);
+  EXPECT_FALSE(r->tcp.sack);
+  EXPECT_EQ(r->tcp.time_wait_ms, 0u);
+  EXPECT_TRUE(r->services.tcp_echo.enabled);  // a UDP and a TCP service may share a port number
+  EXPECT_EQ(r->services.http.port, 8080);
+  EXPECT_TRUE(r->services.iperf3.enabled);
+}
+
+TEST(Config, TcpNotAnObject_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("tcp": 5)"), "$.tcp", "expected an object, got an integer"));
+}
+
+TEST(Config, TcpUnknownKey_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("tcp": {"keepalive": true})"), "$.tcp.keepalive", "unknown key"));
+}
+
+TEST(Config, TcpOutOfRange_RejectedAtPath) {
+  const std::pair<const char*, const char*> bad[] = {
+      {R"("tcp": {"max_connections": 1})", "$.tcp.max_connections"},
+      {R"("tcp": {"mss": 100})", "$.tcp.mss"},
+      {R"("tcp": {"snd_buf": 100})", "$.tcp.snd_buf"},
+      {R"("tcp": {"rcv_buf": 1e9})", "$.tcp.rcv_buf"},
+      {R"("tcp": {"delayed_ack_ms": 501})", "$.tcp.delayed_ack_ms"},
+      {R"("tcp": {"rto_min_ms": 0})", "$.tcp.rto_min_ms"},
+      {R"("tcp": {"max_retries": 0})", "$.tcp.max_retries"},
+      {R"("tcp": {"syn_retries": 51})", "$.tcp.syn_retries"},
+      {R"("tcp": {"initial_cwnd": 0})", "$.tcp.initial_cwnd"},
+      {R"("tcp": {"backlog": 0})", "$.tcp.backlog"},
+      {R"("tcp": {"ephemeral_first": 0})", "$.tcp.ephemeral_first"},
+      {R"("tcp": {"window_scaling": "yes"})", "$.tcp.window_scaling"},
+      {R"("tcp": {"nodelay": 1})", "$.tcp.nodelay"},
+  };
+  for (const auto& [text, path] : bad) EXPECT_TRUE(RejectedAt(with(text), path)) << text;
+}
+
+TEST(Config, TcpUnknownCongestionControl_RejectedListingKnown) {
+  EXPECT_TRUE(RejectedWith(with(R"("tcp": {"congestion_control": "cubic"})"), "$.tcp.congestion_control",
+                           "expected one of newreno, got \"cubic\""));
+}
+
+TEST(Config, TcpRtoMinAboveMax_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("tcp": {"rto_min_ms": 5000, "rto_max_ms": 1000})"), "$.tcp.rto_min_ms",
+                           "expected rto_min_ms (5000) <= rto_max_ms (1000)"));
+  EXPECT_TRUE(RejectedWith(with(R"("tcp": {"rto_max_ms": 100})"), "$.tcp.rto_max_ms",
+                           "expected rto_min_ms (200) <= rto_max_ms (100)"));
+}
+
+TEST(Config, TcpEphemeralUpsideDown_RejectedAtPath) {
+  EXPECT_TRUE(RejectedWith(with(R"("tcp": {"ephemeral_first": 60000, "ephemeral_last": 50000})"),
+                           "$.tcp.ephemeral_first", "expected ephemeral_first (60000) <= ephemeral_last (50000)"));
+}
+
+TEST(Config, TwoTcpServicesOnOnePort_RejectedNamingBoth) {
+  EXPECT_TRUE(RejectedWith(with(R"("services": {"tcp_echo": {"enabled": true, "port": 80},
+                                                "http": {"enabled": true}})"),
+                           "$.services.tcp_echo.port",
+                           "expected a TCP port no other enabled service listens on, got 80, also the port of "
+                           "$.services.http.port (the default)"));
+}
+
 }  // namespace
 }  // namespace dpdkstack
