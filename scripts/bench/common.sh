@@ -94,7 +94,9 @@ bench_begin() {  # the cleanup trap, then the work directory
 
 ensure_matplotlib() {  # for the PNG: install from the distribution only if missing
   if ! $PY -c 'import matplotlib' 2>/dev/null; then
-    if apt-cache policy python3-matplotlib 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    # (grep without -q reads to the end: with -q, apt-cache would die of SIGPIPE and
+    # pipefail would make the test fail)
+    if apt-cache policy python3-matplotlib 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
       log "installing python3-matplotlib (for the PNG plot)"
       timeout 300 apt-get install -y -q python3-matplotlib >/dev/null 2>&1 ||
         log "apt-get install python3-matplotlib failed; no PNG this time"

@@ -14,6 +14,19 @@
 #   through net_af_packet, run inside rtr with `ip netns exec`, and dpdk-stack holds
 #   10.0.0.1 and 10.1.1.1 itself.)
 #
+# With RULES set (filter table benchmark, issue 5), every measurement is repeated with N
+# filter rules on the forwarding path, for each N in RULES, on both sides:
+#   stack    N rules on the "forward" hook in its config ("filters": {"rules": [...]})
+#   kernel   N nftables rules in `table inet f { chain fwd_rules { type filter hook forward
+#            priority 0; policy accept; ... } }`, loaded with `nft -f` in rtr
+# Rules 1..N-1 never match the benchmark's flow (UDP from the /32 sources 172.16.0.1,
+# 172.16.0.2, ..., any port 1-65535: drop); rule N accepts it (UDP 10.0.0.2 -> 10.1.1.2
+# port 9) and counts it (the stack counts every rule's packets; nft gets `counter` on
+# that rule, so that both count what they accept).  So every packet goes through the
+# whole table before it is decided: a linear walk of N rules in nftables, one rte_acl
+# search in the stack.  N = 0 is the plain forwarding benchmark (no table at all, no
+# nft chain).  testpmd (no filter) runs only for N = 0.
+#
 # A dpdk-stack build that rejects the "ip" key (before IPv4 forwarding) is run without it
 # on the same ports, flagged in the JSON and the table, and measures ~0 pps; a forwarder
 # that does not start at all is recorded as 0 pps; neither stops the run.
@@ -47,6 +60,11 @@
 #   SINK_RPS [1]            1 steers veth-dst's receive processing (the sink) to CPU 0, off the
 #                           forwarder's core; 0 leaves it inline in the forwarder's transmit
 #   TESTPMD_MODE [io]       io or mac for the testpmd forwarder
+#   RULES [""]              filter rule counts, e.g. "0 1 100 1000 10000" (0..65536); empty:
+#                           no filter table (the plain forwarding benchmark)
+#   NFT_SET [0]             1: the kernel gets the N-1 non-matching sources as one nftables
+#                           set (`ip saddr @blocked ... drop`, a hash lookup) instead of
+#                           N-1 rules; the stack's table is the same either way
 #   OUT_DIR [bench-results] STACK, TESTPMD binaries [build/apps/dpdk-stack, dpdk-testpmd]
 #   KEEP_WORK [0]           1 keeps the raw outputs (work directory) for inspection
 #   QUIET_PCT [25]          before each run, wait until cores 0 and 1 are each less than
@@ -73,6 +91,8 @@ WARMUP=${WARMUP:-1}
 RPS=${RPS:-auto}
 SINK_RPS=${SINK_RPS:-1}
 TESTPMD_MODE=${TESTPMD_MODE:-io}
+RULES=${RULES:-}
+NFT_SET=${NFT_SET:-0}
 QUIET_WAIT=${QUIET_WAIT:-10}
 QUIET_BUDGET=${QUIET_BUDGET:-20}
 LOG_TAIL_LINES=5
@@ -102,6 +122,13 @@ for s in $SIZES; do
 done
 [[ $TESTPMD_MODE == io || $TESTPMD_MODE == mac ]] || die "TESTPMD_MODE: io or mac"
 [[ $RPS == auto || $RPS == all || $RPS == none ]] || die "RPS: auto, all or none"
+[[ $NFT_SET == 0 || $NFT_SET == 1 ]] || die "NFT_SET: 0 or 1"
+for n in $RULES; do
+  if ! [[ $n =~ ^[0-9]+$ ]] || (( n > 65536 )); then die "RULES: rule counts 0..65536, got $n"; fi
+done
+if [[ -n $RULES && " $FORWARDERS " == *" kernel "* ]]; then
+  command -v nft >/dev/null || die "RULES needs nft for the kernel forwarder (Debian package nftables; scripts/setup installs it)"
+fi
 
 ensure_matplotlib
 
@@ -151,7 +178,14 @@ start_forwarder() {  # sets FWD_PID; returns 1 when the forwarder did not come u
   local fwd=$1 logf=$DIR/fwd.log
   FWD_PID=
   case $fwd in
-    kernel) return 0 ;;
+    kernel)
+      (( NRULES > 0 )) || return 0
+      local t0=$SECONDS   # the nftables ruleset of RULES, in rtr (gone with the namespace)
+      if ! timeout 300 ip netns exec "$NS_RTR" nft -f "$WORK/rules-$NRULES.nft" >"$logf" 2>&1; then
+        log "nft -f failed:"; head -"$LOG_TAIL_LINES" "$logf" >&3; return 1
+      fi
+      echo "nft_load_s=$((SECONDS - t0))" >>"$DIR/env.txt"
+      ;;
     testpmd)
       # main lcore on the generator core (it only sleeps), forwarding lcore on FWD_CORE;
       # testpmd's memory is chosen anew for each start (dpdk-stack chooses its own:
@@ -163,7 +197,11 @@ start_forwarder() {  # sets FWD_PID; returns 1 when the forwarder did not come u
       launch FWD_PID "$logf" 'packet forwarding - ports=' timeout -s TERM $BOUND "${TESTPMD_CMD[@]}" || return 1
       ;;
     stack)
-      echo "$STACK_CFG" >"$DIR/stack.json"
+      if (( NRULES > 0 )); then  # the config with "filters" added at its end
+        { printf '%s, "filters": {"rules": [' "${STACK_CFG%\}}"; cat "$WORK/rules-$NRULES.json"; echo ']}}'; } >"$DIR/stack.json"
+      else
+        echo "$STACK_CFG" >"$DIR/stack.json"
+      fi
       launch FWD_PID "$logf" '; ready' timeout -s TERM $BOUND ip netns exec "$NS_RTR" "$STACK" \
         -l $GEN_CORE,$FWD_CORE --no-pci --file-prefix "${PREFIX}_f" \
         --vdev=net_af_packet0,iface=$IF_FA --vdev=net_af_packet1,iface=$IF_FB -- -c "$DIR/stack.json" || return 1
@@ -212,15 +250,16 @@ path_check() {  # one ping src -> dst through the forwarder (also warms ARP); bo
   echo "failed"
 }
 
-run_one() {  # run_one ROUND SIZE FORWARDER
-  local r=$1 size=$2; FWD=$3
-  DIR=$WORK/r$r/$size/$FWD; mkdir -p "$DIR"
+run_one() {  # run_one ROUND SIZE FORWARDER [RULES]: RULES given, DIR is r<round>/<size>-n<RULES>/<forwarder>
+  local r=$1 size=$2 case=$2; FWD=$3; NRULES=${4:-0}
+  [[ -n ${4:-} ]] && case=$size-n$NRULES
+  DIR=$WORK/r$r/$case/$FWD; mkdir -p "$DIR"
   NS_SRC=bf${TAG}s NS_RTR=bf${TAG}r NS_DST=bf${TAG}d
-  PREFIX=bench_forward_${TAG}_r${r}_${size}_$FWD
+  PREFIX=bench_forward_${TAG}_r${r}_${case}_$FWD
   BOUND=$((DURATION + WARMUP + 60))   # hard limit on every process of this run
   FWD_PID='' GEN_PID=''
   wait_quiet
-  log "round $r/$ROUNDS: $size-byte frames, $FWD (cores busy before: ${B0}% ${B1}%)"
+  log "round $r/$ROUNDS: $size-byte frames, $FWD${4:+, $NRULES filter rules} (cores busy before: ${B0}% ${B1}%)"
   make_topology "$FWD"
   SRC_MAC=$(ns_mac "$NS_SRC" $IF_SRC); FA_MAC=$(ns_mac "$NS_RTR" $IF_FA)
   DST_MAC=$(ns_mac "$NS_DST" $IF_DST)
@@ -232,6 +271,7 @@ run_one() {  # run_one ROUND SIZE FORWARDER
     echo "core0_busy_pct_before=$B0"
     echo "core1_busy_pct_before=$B1"
     echo "quiet_pct=$QUIET_PCT"
+    echo "filter_rules=${4:-}"
   } >>"$DIR/env.txt"
   if [[ $FWD == stack ]]; then
     STACK_CFG=$STACK_CFG_FULL
@@ -273,6 +313,10 @@ run_one() {  # run_one ROUND SIZE FORWARDER
     log "generator did not start"
   fi
   if [[ -n $GEN_PID ]]; then stop_pid "$GEN_PID"; fi
+  if [[ $FWD == kernel ]] && (( NRULES > 0 )); then  # the accepting rule's counter: it decided every packet
+    echo "nft_accept_rule_packets=$(timeout 60 ip netns exec "$NS_RTR" nft list chain inet f fwd_rules |
+      awk '/accept/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')" >>"$DIR/env.txt"
+  fi
   if [[ -n $FWD_PID ]]; then stop_pid "$FWD_PID"; fi
   echo "foreign_dpdk_after=$(foreign_dpdk)" >>"$DIR/env.txt"
   del_all_ns
@@ -281,7 +325,29 @@ run_one() {  # run_one ROUND SIZE FORWARDER
 STACK_CFG_FULL='{"ports": [{"address": "'$FWD_A_IP'/24"}, {"address": "'$FWD_B_IP'/24"}], "ip": {"forwarding": true}, "logging": {"level": "notice"}}'
 STACK_CFG_NOFWD='{"ports": [{"address": "'$FWD_A_IP'/24"}, {"address": "'$FWD_B_IP'/24"}], "logging": {"level": "notice"}}'
 
-log "work dir $WORK; forwarders: $FORWARDERS; sizes: $SIZES; rounds: $ROUNDS; ${DURATION}s windows"
+# The filter tables, once for the run: rules-N.json (the members of the stack's
+# "filters.rules") and rules-N.nft (the kernel's ruleset), the same N rules.
+# NFT_SET=1: the kernel's rules 1..N-1 become one rule on a set of their N-1 sources.
+gen_rules() {  # gen_rules N
+  awk -v n="$1" -v src=$SRC_IP -v dst=$DST_IP -v port=$UDP_PORT -v json="$WORK/rules-$1.json" \
+      -v nft="$WORK/rules-$1.nft" -v use_set="$((NFT_SET == 1 && $1 > 1))" 'BEGIN {
+    chain = "  chain fwd_rules {\n    type filter hook forward priority 0; policy accept;"
+    print "table inet f {" >nft
+    print (use_set ? "  set blocked {\n    type ipv4_addr\n    elements = {" : chain) >nft
+    for (i = 1; i < n; i++) {  # 172.16.0.1 ...: never the source of the flow
+      a = sprintf("172.%d.%d.%d", 16 + int(i / 65536), int(i / 256) % 256, i % 256)
+      printf "{\"hook\": \"forward\", \"proto\": \"udp\", \"src\": \"%s\", \"dport\": [1, 65535], \"action\": \"drop\"},\n", a >json
+      if (use_set) printf "      %s%s\n", a, (i < n - 1 ? "," : "") >nft
+      else printf "    ip saddr %s udp dport 1-65535 drop\n", a >nft
+    }
+    printf "{\"hook\": \"forward\", \"proto\": \"udp\", \"src\": \"%s\", \"dst\": \"%s\", \"dport\": %d, \"action\": \"accept\"}\n", src, dst, port >json
+    if (use_set) printf "    }\n  }\n%s\n    ip saddr @blocked udp dport 1-65535 drop\n", chain >nft
+    printf "    ip saddr %s ip daddr %s udp dport %d counter accept\n  }\n}\n", src, dst, port >nft
+  }'
+}
+for n in $RULES; do if (( n > 0 )); then gen_rules "$n"; fi; done
+
+log "work dir $WORK; forwarders: $FORWARDERS; sizes: $SIZES; rounds: $ROUNDS; ${DURATION}s windows${RULES:+; filter rules: $RULES}"
 {
   meta_host
   echo "netdev_max_backlog=$(sysctl -n net.core.netdev_max_backlog)"
@@ -293,16 +359,29 @@ log "work dir $WORK; forwarders: $FORWARDERS; sizes: $SIZES; rounds: $ROUNDS; ${
   echo "testpmd_mode=$TESTPMD_MODE"
   echo "sizes=$SIZES"
   echo "forwarders=$FORWARDERS"
+  echo "rules=$RULES"
+  echo "nft_set=$NFT_SET"
+  [[ -n $RULES ]] && echo "rule_shape=rules 1..N-1: UDP from 172.16.x.y/32 (never the flow's source), dport 1-65535, drop$([[ $NFT_SET == 1 ]] && echo " (nft: ONE rule on a set of those N-1 sources, ip saddr @blocked)"); rule N: UDP $SRC_IP -> $DST_IP dport $UDP_PORT, accept (nft: with counter); stack hook forward, nft chain inet f fwd_rules (hook forward, policy accept)"
   meta_stack
   echo "stack_config=$STACK_CFG_FULL"
   meta_dpdk
-  echo "command=$0 ROUNDS=$ROUNDS SIZES=\"$SIZES\" FORWARDERS=\"$FORWARDERS\" DURATION=$DURATION WARMUP=$WARMUP RPS=$RPS SINK_RPS=$SINK_RPS TESTPMD_MODE=$TESTPMD_MODE"
+  echo "command=$0 ROUNDS=$ROUNDS SIZES=\"$SIZES\" FORWARDERS=\"$FORWARDERS\" DURATION=$DURATION WARMUP=$WARMUP RPS=$RPS SINK_RPS=$SINK_RPS TESTPMD_MODE=$TESTPMD_MODE${RULES:+ RULES=\"$RULES\" NFT_SET=$NFT_SET}"
+  if command -v nft >/dev/null; then echo "nft_version=$(nft --version)"; fi
 } >"$WORK/meta.env"
 
 START=$SECONDS
 for r in $(seq "$ROUNDS"); do
   for s in $SIZES; do
-    for f in $FORWARDERS; do run_one "$r" "$s" "$f"; done
+    if [[ -z $RULES ]]; then
+      for f in $FORWARDERS; do run_one "$r" "$s" "$f"; done
+    else
+      for n in $RULES; do
+        for f in $FORWARDERS; do
+          [[ $f == testpmd ]] && (( n > 0 )) && continue   # no filter in testpmd: measured at N = 0 only
+          run_one "$r" "$s" "$f" "$n"
+        done
+      done
+    fi
   done
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.env"

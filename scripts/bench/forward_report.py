@@ -3,10 +3,12 @@
 
 usage: forward_report.py WORK_DIR OUT.json
 
-WORK_DIR holds meta.env and r<round>/<size>/<forwarder>/{env.txt, samples.jsonl,
-telemetry.jsonl, gen.log, fwd.log}.  samples.jsonl has the "start" and "end" lines of
-forward_sample.py around the measured window.  Writes OUT.json, OUT.md (the tables)
-and, when matplotlib is importable, OUT.png; prints the tables.
+WORK_DIR holds meta.env and r<round>/<case>/<forwarder>/{env.txt, samples.jsonl,
+telemetry.jsonl, gen.log, fwd.log}, where <case> is the frame size ("64"), or the frame
+size and the number of filter rules ("64-n1000") when forward.sh ran with RULES.
+samples.jsonl has the "start" and "end" lines of forward_sample.py around the measured
+window.  Writes OUT.json, OUT.md (the tables) and, when matplotlib is importable,
+OUT.png; prints the tables.
 """
 import json
 import os
@@ -25,6 +27,17 @@ CPU_FIELDS = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "ste
 ACCUM = re.compile(r"Accumulated forward statistics for all ports.*?"
                    r"RX-packets: (\d+)\s+RX-dropped: (\d+)\s+RX-total: (\d+).*?"
                    r"TX-packets: (\d+)\s+TX-dropped: (\d+)\s+TX-total: (\d+)", re.S)
+
+
+def case_key(case):
+    """(frame size, filter rules or -1) of a case directory name: "64" or "64-n1000"."""
+    size, _, n = case.partition("-n")
+    return int(size), int(n) if n else -1
+
+
+def case_label(case):
+    size, n = case_key(case)
+    return f"{size} bytes" + (f", {n} rule{'' if n == 1 else 's'}" if n >= 0 else "")
 
 
 def jsonl(text):
@@ -132,7 +145,8 @@ def parse_testpmd(text):
     return r
 
 
-GEN_BOUND_LOSS_PCT = 1.0   # forwarded all but < 1% of the offered load: the generator set the pace
+GEN_BOUND_LOSS_PCT = 1.0   # forwarded all but < 1% of the offered load, and
+GEN_BOUND_CPU0_BUSY = 0.9  # the generator's core was busy: the generator set the pace
 FOREIGN_MAX = 0.10         # other processes' user time on a core, share of the window
 
 
@@ -175,9 +189,9 @@ def main():
             if tsc_hz:
                 break
     rounds = round_dirs(work)
-    raw = {}  # raw[size][fwd] = [run, ...]
+    raw = {}  # raw[case][fwd] = [run, ...]; a case is a frame size, or a size and a rule count
     for rd in rounds:
-        for size in sorted(os.listdir(os.path.join(work, rd)), key=int):
+        for size in sorted(os.listdir(os.path.join(work, rd)), key=case_key):
             for fwd in sorted(os.listdir(os.path.join(work, rd, size))):
                 d = os.path.join(work, rd, size, fwd)
                 env = kv(read(os.path.join(d, "env.txt")))
@@ -204,7 +218,7 @@ def main():
                      "offered_pps": s["offered_pps"] if s else None,
                      "loss_pct": s["loss_pct"] if s else None}
                 if s:
-                    h["gbit_s"] = s["forwarded_pps"] * int(size) * 8 / 1e9
+                    h["gbit_s"] = s["forwarded_pps"] * case_key(size)[0] * 8 / 1e9
                     c1 = s["cpu"].get("cpu1")
                     if c1:
                         h["cpu1_busy"] = c1["busy"]
@@ -222,17 +236,32 @@ def main():
                 fw = run.get("forwarder") or {}
                 if fw.get("cycles_per_pkt"):
                     h["own_cycles_per_pkt"] = fw["cycles_per_pkt"]
+                if env.get("nft_accept_rule_packets"):
+                    run["nft_accept_rule_packets"] = int(env["nft_accept_rule_packets"])
+                if env.get("nft_load_s"):
+                    run["nft_load_s"] = int(env["nft_load_s"])
                 run["contention"] = contention(env, s)
+                c0 = (s or {}).get("cpu", {}).get("cpu0")
+                if c0:
+                    h["cpu0_busy"] = c0["busy"]
                 if s and s["loss_pct"] is not None:
-                    h["generator_bound"] = 1.0 if s["loss_pct"] < GEN_BOUND_LOSS_PCT and s["forwarded_pps"] > 0 else 0.0
+                    # the generator's core saturated too: a forwarder that falls behind slows the
+                    # generator down instead of losing frames (the af_packet PMD waits in poll()
+                    # for a free TX ring slot, and a slot comes free only when the kernel has
+                    # freed its skb, i.e. once the forwarder took it), so no loss alone is not enough
+                    h["generator_bound"] = 1.0 if (s["loss_pct"] < GEN_BOUND_LOSS_PCT and s["forwarded_pps"] > 0
+                                                   and (c0 is None or c0["busy"] >= GEN_BOUND_CPU0_BUSY)) else 0.0
                 run["headline"] = h
                 raw.setdefault(size, {}).setdefault(fwd, []).append(run)
 
-    sizes = sorted(raw, key=int)
+    sizes = sorted(raw, key=case_key)  # the cases
+    rules_mode = any(case_key(s)[1] >= 0 for s in sizes)
+    if rules_mode and meta.get("nft_set") == "1":
+        FWD_LABEL["kernel"] = "Linux ip_forward, nftables set"
     fwds = [f for f in FWD_ORDER if any(f in raw[s] for s in sizes)]
-    keys = ["forwarded_pps", "offered_pps", "loss_pct", "gbit_s", "cpu1_busy", "cpu1_ours", "cpu1_softirq",
+    keys = ["forwarded_pps", "offered_pps", "loss_pct", "gbit_s", "cpu0_busy", "cpu1_busy", "cpu1_ours", "cpu1_softirq",
             "cpu1_cycles_per_pkt", "own_cycles_per_pkt", "generator_bound"]
-    # Rounds used for a size: those in which no run of that size saw contention; if there
+    # Rounds used for a case: those in which no run of that case saw contention; if there
     # are none, all rounds (and the table says so).  Same set for every forwarder, so the
     # medians and the per-round ratios compare runs from the same moments.
     used_rounds = {}
@@ -284,18 +313,39 @@ def main():
         return (("≥" if med(s, f, "generator_bound") and med(s, f, "generator_bound") >= 0.5 else "") + fmt_pps(v)
                 + (" (built without forwarding)" if nofwd else ""))
 
-    t1 = md_table(["frame bytes", "kernel pps", "testpmd pps", "stack pps", "stack / kernel", "stack / testpmd"],
-                  [[s, cell(s, "kernel"), cell(s, "testpmd"), cell(s, "stack"),
-                    fmt(ratios[s]["stack_over_kernel"], ".2f"),
-                    fmt(ratios[s]["stack_over_testpmd"], ".2f")] for s in sizes])
+    if not rules_mode:
+        t1 = md_table(["frame bytes", "kernel pps", "testpmd pps", "stack pps", "stack / kernel", "stack / testpmd"],
+                      [[s, cell(s, "kernel"), cell(s, "testpmd"), cell(s, "stack"),
+                        fmt(ratios[s]["stack_over_kernel"], ".2f"),
+                        fmt(ratios[s]["stack_over_testpmd"], ".2f")] for s in sizes])
+    else:  # one row per frame size and rule count; the cost of the rules beside N = 0
+        def base(s, f, k):  # the median of k for f at N = 0 of the same frame size
+            z = f"{case_key(s)[0]}-n0"
+            return med(z, f, k) if z in summary else None
+
+        def plus(s, f, k):
+            v, b = med(s, f, k), base(s, f, k)
+            return None if v is None or b is None else v - b
+
+        t1 = md_table(["frame bytes", "rules", "kernel pps", "stack pps", "stack / kernel",
+                       "kernel core 1 cycles/pkt", "(+ vs 0 rules)", "stack own cycles/pkt", "(+ vs 0 rules)",
+                       "testpmd pps"],
+                      [[str(case_key(s)[0]), str(case_key(s)[1]), cell(s, "kernel"), cell(s, "stack"),
+                        fmt(ratios[s]["stack_over_kernel"], ".2f"),
+                        fmt(med(s, "kernel", "cpu1_cycles_per_pkt"), ",.0f"),
+                        fmt(plus(s, "kernel", "cpu1_cycles_per_pkt"), "+,.0f"),
+                        fmt(med(s, "stack", "own_cycles_per_pkt"), ",.0f"),
+                        fmt(plus(s, "stack", "own_cycles_per_pkt"), "+,.0f"),
+                        cell(s, "testpmd") if med(s, "testpmd", "forwarded_pps") is not None else "–"]
+                       for s in sizes])
     rows = []
     for s in sizes:
         for f in fwds:
             e = summary[s].get(f)
-            if not e:
+            if not e or not e["rounds"]:
                 continue
             fp = e.get("forwarded_pps", {})
-            rows.append([s, FWD_LABEL[f], fmt_pps(fp.get("median")),
+            rows.append(list(map(str, case_key(s) if rules_mode else [s])) + [FWD_LABEL[f], fmt_pps(fp.get("median")),
                          f"{fmt_pps(fp.get('min'))}..{fmt_pps(fp.get('max'))}",
                          fmt(med(s, f, "gbit_s"), ".2f"), fmt_pps(med(s, f, "offered_pps")),
                          fmt(None if med(s, f, "loss_pct") is None else max(0.0, med(s, f, "loss_pct")), ".1f"),
@@ -304,13 +354,16 @@ def main():
                          fmt(med(s, f, "cpu1_cycles_per_pkt"), ",.0f"), fmt(med(s, f, "own_cycles_per_pkt"), ",.0f"),
                          f"{e['rounds_uncontended']}/{e['rounds']}", ",".join(e["statuses"])])
     contended_sizes = [s for s in sizes if not used_rounds[s]["uncontended"]]
-    t2 = md_table(["frame bytes", "forwarder", "forwarded pps (median)", "min..max", "Gbit/s", "offered pps",
+    t2 = md_table(["frame bytes"] + (["rules"] if rules_mode else []) + ["forwarder", "forwarded pps (median)", "min..max", "Gbit/s", "offered pps",
                    "loss %", "core 1 busy % (ours)", "core 1 softirq %", "core 1 cycles/pkt", "forwarder's own cycles/pkt",
                    "uncontended runs", "status"], rows)
-    notes = [f"Median over the rounds in which no run of that frame size saw contention (all {len(rounds)} "
-             f"rounds when every round did{': ' + ', '.join(contended_sizes) + ' bytes' if contended_sizes else ''}); "
+    notes = [f"Median over the rounds in which no run of that {'frame size and rule count' if rules_mode else 'frame size'} "
+             f"saw contention (all {len(rounds)} rounds when every round did"
+             f"{': ' + '; '.join(case_label(c) for c in contended_sizes) if contended_sizes else ''}); "
              f"{meta.get('duration_s', '?')} s windows. Ratios: median of the ratios within each round. ≥: the forwarder passed all but < {GEN_BOUND_LOSS_PCT:g}% "
-             "of what the generator offered, so its rate is a lower bound (generator-bound). Frame bytes = Ethernet "
+             f"of what the generator offered while the generator's core was at least {GEN_BOUND_CPU0_BUSY:.0%} busy, so its rate is "
+             "a lower bound (generator-bound; a forwarder that falls behind slows the generator down through the af_packet "
+             "TX ring rather than losing frames, and core 0 then idles). Frame bytes = Ethernet "
              "frame without FCS (64 -> IPv4 total length 50, 1500 -> 1486). pps = frames received by veth-dst "
              "per second; offered = frames veth-src put on the link. Ratios > 1: the stack forwards more."]
     notes.append("core 1 busy % (ours) = core 1's busy share less other processes' user time; core 1 "
@@ -319,6 +372,15 @@ def main():
                  "system time of forwarding). Forwarder's own cycles/pkt (TSC, so preemption counts): "
                  "dpdk-stack telemetry busy_cycles / tx_packets over the window; testpmd --record-core-cycles "
                  "(whole run, cycles of bursts that received packets / packets).")
+    if rules_mode:
+        notes.append("Filter rules: " + meta.get("rule_shape", "?") + ". Rules = 0: no filter table and no nft "
+                     "chain at all. (+ vs 0 rules): the median at N rules less the median at 0 rules of the same "
+                     "frame size. testpmd (no filter) runs at 0 rules only.")
+        acc = [(s, r["round"], r["nft_accept_rule_packets"], (r.get("link") or {}).get("forwarded_packets"))
+               for s in sizes for r in raw[s].get("kernel", []) if "nft_accept_rule_packets" in r]
+        if acc:
+            notes.append("nft's accepting rule counted " + ", ".join(
+                f"{case_label(s)} r{n}: {p:,}" for s, n, p, _ in acc) + " packets (whole run, warm-up included).")
     if tsc_hz:
         notes.append(f"TSC {tsc_hz / 1e6:.0f} MHz.")
     cfgs = {c for s in sizes for c in summary[s].get("stack", {}).get("stack_configs", [])}
@@ -326,17 +388,17 @@ def main():
         notes.append("**dpdk-stack ran WITHOUT forwarding**: this build rejects `$.ip` in the config, so it "
                      "was started without it (same ports and addresses) and forwards nothing; its pps is "
                      "what reached veth-dst anyway (0).")
-    fails = [f"- {s} bytes, {f}, round {r['round']}: {r['status']}" for s in sizes for f in fwds
+    fails = [f"- {case_label(s)}, {f}, round {r['round']}: {r['status']}" for s in sizes for f in fwds
              for r in raw[s].get(f, []) if r["status"] != "ok"]
     if fails:
         notes.append("Runs that did not complete (counted as 0 pps):\n" + "\n".join(fails))
-    cont = [f"- {s} bytes, {f}, round {r['round']}: " + "; ".join(r["contention"]) for s in sizes for f in fwds
+    cont = [f"- {case_label(s)}, {f}, round {r['round']}: " + "; ".join(r["contention"]) for s in sizes for f in fwds
             for r in raw[s].get(f, []) if r["contention"]]
     if cont:
         notes.append("Possible contention:\n" + "\n".join(cont))
     md = "\n\n".join([t1, t2] + notes) + "\n"
 
-    result = {"benchmark": "forward", "meta": meta, "tsc_hz": tsc_hz, "forwarders": {f: FWD_LABEL[f] for f in fwds},
+    result = {"benchmark": "forward", "filter_rules_mode": rules_mode, "meta": meta, "tsc_hz": tsc_hz, "forwarders": {f: FWD_LABEL[f] for f in fwds},
               "rounds_used": used_rounds, "summary_median": summary, "ratios": ratios, "runs": raw}
     base = write_outputs(out_json, result, md)
 
@@ -345,6 +407,9 @@ def main():
     if plt is None:
         return 0
     colors = {"kernel": "tab:orange", "testpmd": "tab:gray", "stack": "tab:blue"}
+    if rules_mode:
+        plot_rules(plt, meta, rounds, sizes, summary, colors, base)
+        return 0
     fig, axes = plt.subplots(1, len(sizes), figsize=(max(7, 5.5 * len(sizes)), 4.4), squeeze=False)
     for ax, s in zip(axes[0], sizes):
         vals = bars(ax, [(FWD_LABEL[f], summary[s].get(f, {}).get("forwarded_pps"), colors[f]) for f in fwds],
@@ -357,6 +422,43 @@ def main():
                  f"median of {len(rounds)} rounds, bars = min..max", fontsize=9)
     save_png(fig, base)
     return 0
+
+
+def plot_rules(plt, meta, rounds, cases, summary, colors, base):
+    """Per frame size: forwarded pps against the rule count (left) and cycles per packet (right)."""
+    frame_sizes = sorted({case_key(c)[0] for c in cases})
+    fig, axes = plt.subplots(len(frame_sizes), 2, figsize=(11, 4.2 * len(frame_sizes)), squeeze=False)
+    for row, size in zip(axes, frame_sizes):
+        cs = [c for c in cases if case_key(c)[0] == size]
+        x = list(range(len(cs)))
+        for f, key, ax, scale, label in (
+                ("kernel", "forwarded_pps", row[0], 1e3,
+                 "Linux + nftables" + (" (one rule on a set)" if meta.get("nft_set") == "1" else "")),
+                ("stack", "forwarded_pps", row[0], 1e3, "dpdk-stack + rte_acl"),
+                ("kernel", "cpu1_cycles_per_pkt", row[1], 1, "Linux: core 1 cycles/pkt"),
+                ("stack", "own_cycles_per_pkt", row[1], 1, "dpdk-stack: own busy cycles/pkt"),
+                ("stack", "cpu1_cycles_per_pkt", row[1], 1, "dpdk-stack: core 1 cycles/pkt")):
+            pts = [(i, summary[c].get(f, {}).get(key)) for i, c in zip(x, cs)]
+            pts = [(i, e) for i, e in pts if e]
+            if not pts:
+                continue
+            ls = ":" if key == "cpu1_cycles_per_pkt" and f == "stack" else "-"
+            ax.errorbar([i for i, _ in pts], [e["median"] / scale for _, e in pts],
+                        yerr=[[(e["median"] - e["min"]) / scale for _, e in pts],
+                              [(e["max"] - e["median"]) / scale for _, e in pts]],
+                        marker="o", ls=ls, color=colors[f], capsize=3, label=label)
+        for ax, title in ((row[0], f"{size}-byte frames: forwarded kpps (higher is better)"),
+                          (row[1], f"{size}-byte frames: TSC cycles per forwarded packet (log)")):
+            ax.set_xticks(x)
+            ax.set_xticklabels([str(case_key(c)[1]) for c in cs])
+            ax.set_xlabel("filter rules on the forwarding path")
+            ax.set_title(title, fontsize=9)
+            ax.legend(fontsize=8)
+        row[0].set_yscale("log")
+        row[1].set_yscale("log")
+    fig.suptitle(f"IPv4 forwarding through N filter rules over net_af_packet/veth, {meta.get('date_utc', '')}\n"
+                 f"median of {len(rounds)} rounds, bars = min..max", fontsize=9)
+    save_png(fig, base)
 
 
 if __name__ == "__main__":
