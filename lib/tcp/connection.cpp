@@ -48,6 +48,8 @@ uint8_t scale_for(uint32_t buf) {
 constexpr uint32_t kTsOptionLen = 12;
 // RFC 8985 7.2: WCDelAckT, the worst-case delayed-ACK time of the peer.
 constexpr uint64_t kWorstDelayedAckUs = 200000;
+// RFC 5961 7 / Linux tcp_invalid_ratelimit: answers to stale bare ACKs and challenge ACKs.
+constexpr uint64_t kOutOfWindowAckUs = 500000;
 // The timer step is a millisecond: probes sooner than two steps are noise.
 constexpr uint64_t kMinPtoUs = 2000;
 
@@ -143,6 +145,10 @@ void Connection::established_setup() {
   uint32_t iw = std::min(cfg_.initial_cwnd_segments * uint32_t{mss_}, std::max(2 * uint32_t{mss_}, 14600u));
   if (cfg_.initial_cwnd_segments < 10) iw = cfg_.initial_cwnd_segments * uint32_t{mss_};
   cc_->init(mss_, std::max<uint32_t>(iw, mss_));
+  // RFC 6298 5.7: after a SYN (or SYN-ACK) timed out, and with no RTT
+  // sample since, data starts with an RTO of 3 seconds.
+  if (syn_timed_out_ && !rtt_.has_sample())
+    rtt_ = RttEstimator(std::max<uint64_t>(3000000, cfg_.rto_initial_us), cfg_.rto_min_us, cfg_.rto_max_us);
   // A CLOSE issued in SYN-RECEIVED waited for this (RFC 9293 3.10.4).
   set_state(fin_queued_ ? kFinWait1 : kEstablished);
   events_ |= event::kConnected;
@@ -284,9 +290,26 @@ void Connection::on_segment(const Segment& seg, uint64_t now) {
                  seq_in(seg.seq + len - 1, rcv_nxt_, rcv_nxt_ + rcv_wnd);
   if (!acceptable) {
     count(&LcoreCounters::tcp_unacceptable);
-    if (!seg.has(kRst)) ack_now_ = true;  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. For a bare ACK outside the window
+    // at most one such answer every kOutOfWindowAckUs (RFC 5961 7, Linux's
+    // tcp_invalid_ratelimit): two stacks must not ACK each other's stale
+    // ACKs forever. A window probe (one below RCV.NXT) is always answered.
+    if (!seg.has(kRst)) {
+      bool bare = len == 0 && seg.seq != rcv_nxt_ - 1;
+      if (!bare || now >= last_oow_ack_ + kOutOfWindowAckUs) {
+        ack_now_ = true;
+        if (bare) last_oow_ack_ = now;
+      }
+    }
     // TIME-WAIT: a retransmitted FIN is acknowledged and the 2 MSL wait restarts.
     if (state_ == kTimeWait && seg.has(kFin) && !seg.has(kRst)) tw_deadline_ = now + cfg_.time_wait_us;
+    // RFC 9293 3.10.7.4: with a zero window, "special allowance should be
+    // made to accept valid ACKs": the ACK field (and window) of a segment
+    // refused only for its sequence number still counts (a peer that
+    // probes with a byte of new data sends its ACKs one past RCV.NXT).
+    if (rcv_wnd == 0 && seg.has(kAck) && !seg.has(kRst | kSyn) && in_state(kEstablished | kFinWait1 | kFinWait2 | kCloseWait | kClosing | kLastAck) &&
+        seq_le(seg.seq, rcv_nxt_ + 1))
+      process_ack(seg, now);
     return;
   }
   // RFC 7323 4.3: TS.Recent follows the segment that covers Last.ACK.sent.
@@ -296,8 +319,7 @@ void Connection::on_segment(const Segment& seg, uint64_t now) {
   // Second, check the RST bit (with RFC 5961 3.2: only an exact match resets).
   if (seg.has(kRst)) {
     if (seg.seq != rcv_nxt_) {
-      count(&LcoreCounters::tcp_challenge_acks);
-      ack_now_ = true;
+      challenge_ack(now);
       return;
     }
     if (state_ == kSynReceived && passive_) {
@@ -310,11 +332,16 @@ void Connection::on_segment(const Segment& seg, uint64_t now) {
     return;
   }
 
-  // Third, security: no compartments here. Fourth, check the SYN bit: in a
-  // synchronized state (or SYN-RECEIVED), a challenge ACK (RFC 5961 4.2).
+  // Third, security: no compartments here. Fourth, check the SYN bit. In
+  // SYN-RECEIVED after a passive open: back to LISTEN (this attempt is
+  // dropped); in a synchronized state, a challenge ACK (RFC 5961 4.2).
   if (seg.has(kSyn)) {
-    count(&LcoreCounters::tcp_challenge_acks);
-    ack_now_ = true;
+    if (state_ == kSynReceived && passive_) {
+      app_closed_ = true;  // never accepted: nobody to tell
+      enter_closed(CloseReason::kReset);
+      return;
+    }
+    challenge_ack(now);
     return;
   }
 
@@ -368,7 +395,7 @@ void Connection::on_segment(const Segment& seg, uint64_t now) {
       // New data for an application that has closed: nobody will read it.
       // Reset, as Linux does (RFC 9293 leaves it open; RFC 2525 2.17).
       rst_due_ = true;
-      rst_seq_ = snd_nxt_;
+      rst_seq_ = snd_max_;
       rst_ack_ = rcv_nxt_ + dlen;
       rst_flags_ = kRst | kAck;
       enter_closed(CloseReason::kAborted);
@@ -410,6 +437,15 @@ void Connection::on_segment(const Segment& seg, uint64_t now) {
   }
   // Seventh, for CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: text after the
   // peer's FIN cannot be; it is ignored.
+}
+
+// RFC 5961 3.2 / 4.2 challenge ACK, at most one every kOutOfWindowAckUs
+// per connection (RFC 5961 7 asks for a limit; Linux's is per connection too).
+void Connection::challenge_ack(uint64_t now) {
+  if (now < last_oow_ack_ + kOutOfWindowAckUs && last_oow_ack_ != 0) return;
+  last_oow_ack_ = now;
+  count(&LcoreCounters::tcp_challenge_acks);
+  ack_now_ = true;
 }
 
 // Step five for the synchronized states (ESTABLISHED and later).
@@ -476,11 +512,13 @@ bool Connection::process_ack(const Segment& seg, uint64_t now) {
       want_writable_ = false;
       events_ |= event::kWritable;
     }
-  } else if (ack == snd_una_ && seg.len == 0 && !seg.has(kSyn | kFin) && snd_max_ != snd_una_ &&
+  } else if (ack == snd_una_ && seg.len == 0 && !seg.has(kSyn | kFin) && snd_max_ != snd_una_ && old_wnd != 0 &&
              ((static_cast<uint32_t>(seg.wnd) << snd_wscale_) == old_wnd || (sack_ok_ && seg.opts.n_sack != 0))) {
     // A duplicate ACK (RFC 5681 2: same window; or, RFC 6675 2, one that
     // carries SACK blocks: a receiver that grows its window as it goes,
-    // as Linux does, would otherwise never give three).
+    // as Linux does, would otherwise never give three). Not while the
+    // peer's window is closed: those ACKs answer our window probes (RFC
+    // 9293 3.8.6.1), whose byte is "in flight", and say nothing of loss.
     ++dupacks_;
     count(&LcoreCounters::tcp_dup_acks);
     // RFC 5827 early retransmit: with less than four segments out and no
@@ -522,16 +560,20 @@ bool Connection::process_ack(const Segment& seg, uint64_t now) {
   return true;
 }
 
-// RFC 9293 3.10.7.4 fifth: the send window follows the newest segment.
+// RFC 9293 3.10.7.4 fifth: the send window follows the newest segment,
+// among those whose ACK is not old ("If SND.UNA =< SEG.ACK =< SND.NXT").
 void Connection::update_window(const Segment& seg, uint64_t now) {
+  if (seq_lt(seg.ack, snd_una_)) return;
   if (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_le(snd_wl2_, seg.ack))) {
     snd_wnd_ = static_cast<uint32_t>(seg.wnd) << snd_wscale_;
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
-    if (snd_wnd_ != 0 && persist_deadline_ != 0) {
-      // The window opened: persist ends; a probe byte still out is now
-      // ordinary data in flight.
+    // The window opened enough to send (a segment, or all that waits):
+    // persist ends. A window still too small keeps the persist timer, whose
+    // expiry sends what fits (RFC 1122 4.2.3.4's override).
+    uint64_t unsent = snd_.allocated() && snd_.end() > snd_pos(snd_max_) ? snd_.end() - snd_pos(snd_max_) : 0;
+    if (snd_wnd_ != 0 && persist_deadline_ != 0 && (snd_wnd_ >= mss_ || snd_wnd_ >= unsent)) {
       persist_deadline_ = 0;
       persist_backoff_ = 0;
       probe_due_ = false;
@@ -654,7 +696,9 @@ void Connection::on_timer(uint64_t now) {
 // worst-case delayed ACK when one segment is out), earlier than the RTO.
 void Connection::arm_pto(uint64_t now) {
   pto_deadline_ = 0;
-  if (in_recovery_ || tlp_done_ || !rtt_.has_sample() || snd_una_ == snd_max_) return;
+  // Not in loss recovery (RFC 8985 7.2): fast recovery, or after an RTO
+  // until what was sent before it is acknowledged (RFC 6582 4's recover).
+  if (in_recovery_ || tlp_done_ || seq_lt(snd_una_, recover_) || !rtt_.has_sample() || snd_una_ == snd_max_) return;
   if (!in_state(kEstablished | kCloseWait | kFinWait1 | kClosing | kLastAck)) return;
   uint64_t pto = 2 * rtt_.srtt();
   if (flight() <= mss_) pto += kWorstDelayedAckUs;
@@ -682,6 +726,7 @@ void Connection::rto_expired(uint64_t now) {
       return;
     }
     ++retries_;
+    syn_timed_out_ = true;
     rtt_.backoff();
     rtt_timing_ = false;
     syn_due_ = true;
@@ -742,7 +787,10 @@ uint16_t Connection::window_field() {
 bool Connection::window_update_due() const {
   if (!rcv_.allocated() || !in_state(kEstablished | kFinWait1 | kFinWait2)) return false;
   uint32_t adv = seq_gt(rcv_adv_, rcv_nxt_) ? static_cast<uint32_t>(seq_diff(rcv_adv_, rcv_nxt_)) : 0;
-  uint32_t space = rcv_space();
+  // No more than the window field can say (RFC 7323 2.3: 16 bits of
+  // 2^rcv_wscale units): without window scaling, a buffer above 64 KiB
+  // would otherwise make every poll() another "window update".
+  uint32_t space = std::min<uint32_t>(rcv_space(), 0xffffu << rcv_wscale_);
   if (space <= adv) return false;
   uint32_t grow = space - adv;
   // RFC 1122 4.2.3.3: worth telling when it grows by min(half the buffer, 2 MSS),
@@ -751,7 +799,7 @@ bool Connection::window_update_due() const {
          (adv < rcv_mss_ && grow >= rcv_mss_);
 }
 
-void Connection::fill_common(OutSegment& out, uint64_t now) {
+void Connection::fill_common(OutSegment& out, uint64_t now, uint32_t payload) {
   out.ack = rcv_nxt_;
   out.wnd = window_field();
   out.opts = {};
@@ -769,8 +817,13 @@ void Connection::fill_common(OutSegment& out, uint64_t now) {
       out.opts.sack[n++] = {rcv_nxt_ + static_cast<uint32_t>(r.start - rcv_.end()),
                             rcv_nxt_ + static_cast<uint32_t>(r.end - rcv_.end())};
     };
-    block(first);
-    for (size_t i = 0; i < ooo_.size() && n < wire::TcpOptions::kMaxSackBlocks; ++i)
+    // The blocks must fit beside the payload: mss_ is what a segment carries
+    // with timestamps; SACK takes 4 + 8 bytes a block out of it.
+    uint32_t room = payload < mss_ ? mss_ - payload : 0;
+    size_t most = room >= 12 ? (room - 4) / 8 : 0;
+    most = std::min<size_t>(most, ts_ok_ ? 3 : wire::TcpOptions::kMaxSackBlocks);
+    if (most != 0) block(first);
+    for (size_t i = 0; i < ooo_.size() && n < most; ++i)
       if (i != first) block(i);
     out.opts.n_sack = n;
   }
@@ -839,7 +892,7 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
   if (in_state(kSynReceived | kTimeWait)) {
     // An ACK in SYN-RECEIVED (challenge, unacceptable segment) or TIME-WAIT.
     if (!ack_now_) return false;
-    out.seq = snd_nxt_;
+    out.seq = snd_max_;
     out.flags = kAck;
     fill_common(out, now);
     ++segs_out_;
@@ -860,7 +913,7 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
     }
     if (fin) out.flags |= kFin;
     out.retransmit = retransmit;
-    fill_common(out, now);
+    fill_common(out, now, len);
     ++segs_out_;
     if (retransmit) ++retransmits_;
   };
@@ -925,10 +978,12 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
     if (snd_wnd_ != 0) {
       force = true;
     } else if (snd_.allocated() && data_end > snd_.start()) {
+      // RFC 9293 3.8.6.1 allows "new data, or retransmit": we send an
+      // empty segment one below SND.UNA (what Linux sends). The peer cannot
+      // take it and answers with an ACK carrying its window; nothing of
+      // ours moves past its window, so its ACKs stay acceptable to it.
       count(&LcoreCounters::tcp_persist_probes);
-      if (snd_nxt_ == snd_una_) snd_nxt_ = snd_una_ + 1;
-      if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
-      build(snd_una_, 1, false, snd_una_ != snd_max_ && seq_lt(snd_una_ + 1, snd_max_));
+      build(snd_una_ - 1, 0, false, false);
       return true;
     }
   }
@@ -973,9 +1028,11 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
       persist_deadline_ = 0;
       return true;
     }
-    // Data waiting, nothing in flight, and the window (zero, or too small
-    // to be worth it) holds it back: persist.
-    if (avail != 0 && snd_una_ == snd_max_ && persist_deadline_ == 0) {
+    // Data waiting, and the window (zero, or too small to be worth it)
+    // holds it back, with nothing in flight or nothing the RTO may resend
+    // (it went off into a zero window): persist, so that a lost window
+    // update cannot stall the connection (RFC 9293 3.8.6.1).
+    if (avail != 0 && (snd_una_ == snd_max_ || rto_deadline_ == 0) && persist_deadline_ == 0) {
       persist_deadline_ = now + std::max(rtt_.rto(), cfg_.rto_min_us);
       persist_backoff_ = 0;
     }
@@ -983,7 +1040,10 @@ bool Connection::poll(uint64_t now, OutSegment& out) {
 
   // A pure ACK: owed (immediate or delayed timer run out) or a window update.
   if (ack_now_ || window_update_due()) {
-    out.seq = snd_nxt_;
+    // SND.NXT in RFC 9293's sense is the highest we sent (our snd_nxt may
+    // be back at SND.UNA for a go-back-N resend): the peer must not find
+    // our ACKs below its RCV.NXT.
+    out.seq = snd_max_;
     out.flags = kAck;
     fill_common(out, now);
     ++segs_out_;
@@ -1058,7 +1118,7 @@ void Connection::close(uint64_t now) {
 void Connection::abort() {
   if (in_state(kSynReceived | kEstablished | kFinWait1 | kFinWait2 | kCloseWait)) {
     rst_due_ = true;
-    rst_seq_ = snd_nxt_;
+    rst_seq_ = snd_max_;
     rst_ack_ = rcv_nxt_;
     rst_flags_ = kRst | kAck;
   }

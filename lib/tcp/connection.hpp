@@ -242,7 +242,9 @@ class Connection {
   // Receive window: what we can take past rcv_nxt, and the window field.
   uint32_t rcv_space() const;
   uint16_t window_field();
-  void fill_common(OutSegment& out, uint64_t now);
+  // ACK, window, timestamps and as many SACK blocks as fit beside `payload` bytes.
+  void fill_common(OutSegment& out, uint64_t now, uint32_t payload = 0);
+  void challenge_ack(uint64_t now);
   bool window_update_due() const;
   uint32_t ts_now(uint64_t now) const { return static_cast<uint32_t>(now / 1000) + ts_offset_; }
   void count(uint64_t LcoreCounters::*field) {
@@ -284,6 +286,7 @@ class Connection {
 
   // Acknowledgements.
   bool ack_now_ = false;
+  uint64_t last_oow_ack_ = 0;  // the last ACK answering an out-of-window bare ACK or a challenge
   uint32_t unacked_full_ = 0;
   uint64_t delack_deadline_ = 0;
 
@@ -292,6 +295,7 @@ class Connection {
   uint64_t rto_deadline_ = 0;
   uint32_t retries_ = 0;
   bool syn_due_ = false;
+  bool syn_timed_out_ = false;  // RFC 6298 5.7
   bool rtt_timing_ = false;
   uint32_t rtt_seq_ = 0;
   uint64_t rtt_start_ = 0;

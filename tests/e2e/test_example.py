@@ -192,7 +192,7 @@ def test_tcp_fetch_example_downloads_from_nc(installed, make_stack, tmp_path):
     got = tmp_path / "got"
     s = make_stack("tap", binary=installed_tcp_fetch[0], config=CONFIG,
                    extra_app_args=("-a", "10.0.0.2", "-p", "8888", "-s", "hello\\n", "-o", str(got)))
-    srv = s.popen_in_ns(["sh", "-c", f"nc -N -l 8888 < {data}"], stdout=subprocess.PIPE, text=True)
+    srv = s.popen_in_ns(["nc", "-N", "-l", "8888"], stdin=open(data, "rb"), stdout=subprocess.PIPE, text=True)
     try:
         s.start()  # its first SYN may go before the peer has its address: the retransmission finds it
         assert s.proc.wait(30) == 0, s.output()

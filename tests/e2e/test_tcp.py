@@ -128,14 +128,16 @@ def test_chargen_and_discard(tstack):
 def test_console_connect_to_nc_both_ways(tstack, tmp_path):
     s = tstack
     out = tmp_path / "got"
-    srv = s.popen_in_ns(["sh", "-c", f"nc -l {PEER_IP} 8888 > {out}"], stdin=subprocess.PIPE, text=True)
+    # nc itself is the process we start (ip netns exec execs it), so that
+    # ending it by its PID ends it: no shell in between to orphan it.
+    srv = s.popen_in_ns(["nc", "-l", PEER_IP, "8888"], stdin=subprocess.PIPE, stdout=open(out, "wb"))
     try:
         wait_port(s, 8888)
         r = s.command(f"tcp connect {PEER_IP} 8888")
         assert "established" in r, r
         cid = re.search(r"Connection (\d+)", r).group(1)
         assert "Sent 12 of 12" in s.command(f"tcp send {cid} hello world")
-        srv.stdin.write("greetings from nc\n")
+        srv.stdin.write(b"greetings from nc\n")
         srv.stdin.flush()
         got = ""
         deadline = time.time() + 5
@@ -158,7 +160,7 @@ def test_console_connect_to_nc_both_ways(tstack, tmp_path):
 def test_console_connect_bulk_send_and_echo(tstack, tmp_path):
     s = tstack
     got = tmp_path / "bulk"
-    srv = s.popen_in_ns(["sh", "-c", f"nc -l {PEER_IP} 8889 > {got}"])
+    srv = s.popen_in_ns(["nc", "-l", PEER_IP, "8889"], stdout=open(got, "wb"))
     try:
         wait_port(s, 8889)
         r = s.command(f"tcp connect {PEER_IP} 8889 send 20000000")
@@ -172,7 +174,7 @@ def test_console_connect_bulk_send_and_echo(tstack, tmp_path):
     # Echo mode: nc sends a file and keeps what comes back.
     src, back = tmp_path / "src", tmp_path / "back"
     src.write_bytes(bytes(range(256)) * 40000)
-    srv = s.popen_in_ns(["sh", "-c", f"nc -N -l {PEER_IP} 8890 < {src} > {back}"])
+    srv = s.popen_in_ns(["nc", "-N", "-l", PEER_IP, "8890"], stdin=open(src, "rb"), stdout=open(back, "wb"))
     try:
         wait_port(s, 8890)
         assert "established" in s.command(f"tcp connect {PEER_IP} 8890 echo")
@@ -202,7 +204,7 @@ def test_connect_through_gateway(make_stack, tmp_path):
         subprocess.run([*fx, "ip", "link", "set", "lo", "up"], check=True)
         subprocess.run([*fx, "ip", "route", "add", "10.0.0.0/24", "via", "10.9.0.1"], check=True)
         got = tmp_path / "far"
-        srv = subprocess.Popen([*fx, "sh", "-c", f"nc -l 10.9.0.2 7777 > {got}"])
+        srv = subprocess.Popen([*fx, "nc", "-l", "10.9.0.2", "7777"], stdout=open(got, "wb"))
         try:
             deadline = time.time() + 10
             while ":7777 " not in subprocess.run([*fx, "ss", "-Htln"], capture_output=True, text=True).stdout:
@@ -311,7 +313,7 @@ def test_1gib_each_way_with_1pct_loss(make_stack, tmp_path):
 def test_vanished_peer_backs_off_and_aborts(make_stack):
     cfg = config(tcp={"max_retries": 4, "rto_min_ms": 100, "rto_initial_ms": 200})
     s = make_stack("tap", check=True, config=cfg, interactive=True).start()
-    srv = s.popen_in_ns(["sh", "-c", f"nc -l {PEER_IP} 8891 > /dev/null"])
+    srv = s.popen_in_ns(["nc", "-l", PEER_IP, "8891"], stdout=subprocess.DEVNULL)
     try:
         wait_port(s, 8891)
         r = s.command(f"tcp connect {PEER_IP} 8891")
@@ -387,7 +389,7 @@ def test_two_engines_server_and_client(make_stack, tmp_path):
     for i in range(6):
         port = 8900 + i
         got = tmp_path / f"c{i}"
-        srv = s.popen_in_ns(["sh", "-c", f"nc -l {PEER_IP} {port} > {got}"])
+        srv = s.popen_in_ns(["nc", "-l", PEER_IP, str(port)], stdout=open(got, "wb"))
         try:
             wait_port(s, port)
             r = s.command(f"tcp connect {PEER_IP} {port} send 200000")

@@ -221,8 +221,10 @@ class RingStack {
     std::string lcores = "0@0";
     for (unsigned i = 1; i <= opt.engines && opt.engines > 1; ++i) lcores += "," + std::to_string(i) + "@0";
     // Each engine's routing table takes 64 MiB (rte_lpm's tbl24), as does
-    // the stack's master table.
-    std::string mem = std::to_string(64 + 96 * (opt.engines + 1));
+    // the stack's master table. On top, room for the two one-engine hosts
+    // a test may build beside the stack (tcp_pair.hpp): a routing table and
+    // a small pool each.
+    std::string mem = std::to_string(64 + 96 * (opt.engines + 1) + 2 * 80);
     const char* eal[] = {"ring-stack",   "--lcores",    lcores.c_str(), "--no-pci",      "--no-huge",
                          "-m",           mem.c_str(),   "--no-shconf",  "--no-telemetry", "--log-level",
                          "lib.*:error",  "--file-prefix", prefix};
