@@ -8,6 +8,7 @@
 #include <rte_random.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 
 namespace dpdkstack {
@@ -22,6 +23,12 @@ int engine_main(void* arg) {
 }  // namespace
 
 Result<std::unique_ptr<Stack>> Stack::create(const Config& cfg, const StackOptions& opt) {
+  // net_tap asks the kernel for a real-time signal per received packet
+  // (F_SETSIG). When the process's queue of pending real-time signals is
+  // full (a busy receiver whose signal-taking threads share a saturated
+  // core), the kernel sends plain SIGIO instead, whose default action ends
+  // the process. Nothing here needs SIGIO: ignore it, for every application.
+  std::signal(SIGIO, SIG_IGN);
   std::unique_ptr<Stack> s(new Stack());
   s->cfg_ = cfg;
   auto& ctx = s->ctx_;

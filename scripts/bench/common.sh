@@ -221,3 +221,33 @@ foreign_dpdk() {  # DPDK processes on this machine that are not ours (only liste
   done
   echo "${out[*]:-}"
 }
+
+# Helpers added with tcp.sh (the older scripts keep their own inline forms).
+
+rps_to() {  # rps_to NETNS DEV CORE: DEV's receive processing (rx-0) runs on CORE (RPS)
+  ip netns exec "$1" sh -c "echo $((1 << $3)) > /sys/class/net/$2/queues/rx-0/rps_cpus"
+}
+
+wait_telemetry() {  # wait_telemetry FILE-PREFIX: at most ~5 s until a dpdk-stack's telemetry answers (1: it did not)
+  for _ in $(seq 50); do
+    timeout 3 $PY "$HERE/telemetry_snap.py" "/var/run/dpdk/$1/dpdk_telemetry.v2" /dev/null probe 2>/dev/null && return 0
+    sleep 0.1
+  done
+  log "stack telemetry does not answer; no cycle counts this run"
+  return 1
+}
+
+wait_listen() {  # wait_listen NETNS PORT SECONDS: until a TCP socket listens on PORT in NETNS (1: none did)
+  for _ in $(seq $(($3 * 10))); do
+    [[ -n $(ip netns exec "$1" ss -Htln "sport = :$2") ]] && return 0
+    sleep 0.1
+  done
+  log "nothing listens on TCP port $2 in $1 after $3 s"
+  return 1
+}
+
+bench_finish() {  # after the rounds (START: $SECONDS when they began): the end of meta.env, then the report
+  echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.env"
+  echo "wall_s=$((SECONDS - START))" >>"$WORK/meta.env"
+  report
+}
