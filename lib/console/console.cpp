@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "console/commands.h"
+#include "console/format.h"
 #include "runtime/stack.hpp"
 
 #include <chrono>
@@ -26,15 +27,6 @@
 namespace dpdkstack {
 
 namespace {
-
-__attribute__((format(printf, 2, 3))) void appendf(std::string& out, const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  out += buf;
-}
 
 std::vector<std::string> split(std::string_view s) {
   std::vector<std::string> words;

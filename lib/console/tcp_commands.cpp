@@ -16,21 +16,13 @@
 #include <thread>
 
 #include "console/console.hpp"
+#include "console/format.h"
 #include "runtime/stack.hpp"
 #include "services/tcp_services.hpp"
 
 namespace dpdkstack {
 
 namespace {
-
-__attribute__((format(printf, 2, 3))) void appendf(std::string& out, const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  out += buf;
-}
 
 std::string endpoint(Ipv4Addr a, uint16_t p) { return a.to_string() + ":" + std::to_string(p); }
 
@@ -70,16 +62,9 @@ void pump(Tcp& tcp, ConsoleTcpConn& c) {
   TcpHandle h = c.handle;
   if (c.closed || c.local_closed) return;
   if (c.mode == "echo") {
-    for (;;) {
-      auto spans = tcp.read_spans(h);
-      size_t space = tcp.send_space(h);
-      if (spans[0].len == 0 || space == 0) break;
-      size_t n = tcp.send(h, spans[0].data, std::min(spans[0].len, space));
-      if (n == 0) break;
-      c.received += n;
-      c.sent_total += n;
-      tcp.consume(h, n);
-    }
+    size_t n = tcp_echo_readable(tcp, h);
+    c.received += n;
+    c.sent_total += n;
   } else {
     for (;;) {
       auto spans = tcp.read_spans(h);
@@ -168,14 +153,7 @@ std::string Console::show_tcp_stats() {
   const LcoreCounters s = stack_.total_counters();
   std::string out;
   appendf(out, "  RFC 4022 MIB:\n");
-  const std::pair<const char*, uint64_t> mib[] = {
-      {"ActiveOpens", s.tcp_active_opens}, {"PassiveOpens", s.tcp_passive_opens},
-      {"AttemptFails", s.tcp_attempt_fails}, {"EstabResets", s.tcp_estab_resets},
-      {"CurrEstab", s.tcp_curr_estab},     {"InSegs", s.tcp_in_segs},
-      {"OutSegs", s.tcp_out_segs},         {"RetransSegs", s.tcp_retrans_segs},
-      {"InErrs", s.tcp_in_errs},           {"OutRsts", s.tcp_out_rsts},
-  };
-  for (const auto& [name, v] : mib) appendf(out, "    %-14s %" PRIu64 "\n", name, v);
+  for (const auto& [name, v] : tcp_mib(s)) appendf(out, "    %-14s %" PRIu64 "\n", name, v);
   appendf(out, "  Events:\n");
 #define X(name, text)                                                           \
   if (std::string_view(#name).substr(0, 4) == "tcp_" && s.name != 0)           \

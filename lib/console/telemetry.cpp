@@ -162,16 +162,8 @@ int tel_udp(const char*, const char*, rte_tel_data* d) {
 int tel_tcp(const char*, const char*, rte_tel_data* d) {
   std::shared_lock guard(g_stack_lock);
   if (g_stack == nullptr) return -1;
-  const LcoreCounters s = g_stack->total_counters();
   rte_tel_data_start_dict(d);
-  const std::pair<const char*, uint64_t> mib[] = {
-      {"ActiveOpens", s.tcp_active_opens}, {"PassiveOpens", s.tcp_passive_opens},
-      {"AttemptFails", s.tcp_attempt_fails}, {"EstabResets", s.tcp_estab_resets},
-      {"CurrEstab", s.tcp_curr_estab},     {"InSegs", s.tcp_in_segs},
-      {"OutSegs", s.tcp_out_segs},         {"RetransSegs", s.tcp_retrans_segs},
-      {"InErrs", s.tcp_in_errs},           {"OutRsts", s.tcp_out_rsts},
-  };
-  for (const auto& [name, v] : mib) rte_tel_data_add_dict_u64(d, name, v);
+  for (const auto& [name, v] : tcp_mib(g_stack->total_counters())) rte_tel_data_add_dict_u64(d, name, v);
   auto st = g_stack->tcp_state();
   size_t n = 0;
   for (const auto& c : st.connections) {

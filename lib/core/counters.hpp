@@ -208,4 +208,23 @@ struct alignas(64) LcoreCounters {
   }
 };
 
+// The RFC 4022 TCP MIB scalars, by their MIB names, from the counters
+// (console `show tcp stats`, telemetry `/dpdkstack/tcp`).
+struct MibValue {
+  const char* name;
+  uint64_t value;
+};
+inline std::array<MibValue, 10> tcp_mib(const LcoreCounters& s) {
+  return {{{"ActiveOpens", s.tcp_active_opens},
+           {"PassiveOpens", s.tcp_passive_opens},
+           {"AttemptFails", s.tcp_attempt_fails},
+           {"EstabResets", s.tcp_estab_resets},
+           {"CurrEstab", s.tcp_curr_estab},
+           {"InSegs", s.tcp_in_segs},
+           {"OutSegs", s.tcp_out_segs},
+           {"RetransSegs", s.tcp_retrans_segs},
+           {"InErrs", s.tcp_in_errs},
+           {"OutRsts", s.tcp_out_rsts}}};
+}
+
 }  // namespace dpdkstack

@@ -191,7 +191,7 @@ Tcp::Listener* Tcp::find_listener(Ipv4Addr dst, uint16_t port) {
 
 // Per-connection settings: the MSS we announce follows the egress MTU
 // (RFC 9293 3.7.1: MTU minus 40), and the path MTU when one is known.
-tcp::Settings Tcp::settings_for(Ipv4Addr remote) const {
+tcp::Settings Tcp::settings_for(Ipv4Addr remote, uint32_t snd_buf, uint32_t rcv_buf) const {
   tcp::Settings s;
   const Engine& e = engine_;
   uint32_t mss = cfg_.mss;
@@ -206,8 +206,9 @@ tcp::Settings Tcp::settings_for(Ipv4Addr remote) const {
     }
   }
   s.mss = static_cast<uint16_t>(mss);
-  s.snd_buf = cfg_.snd_buf;
-  s.rcv_buf = cfg_.rcv_buf;
+  constexpr uint32_t kMinBuf = 4096, kMaxBuf = 64u << 20;
+  s.snd_buf = snd_buf == 0 ? cfg_.snd_buf : std::clamp(snd_buf, kMinBuf, kMaxBuf);
+  s.rcv_buf = rcv_buf == 0 ? cfg_.rcv_buf : std::clamp(rcv_buf, kMinBuf, kMaxBuf);
   s.window_scaling = cfg_.window_scaling;
   s.timestamps = cfg_.timestamps;
   s.sack = cfg_.sack;
@@ -334,7 +335,9 @@ void Tcp::input(uint16_t port, rte_mbuf* m, uint32_t off, uint32_t len, Ipv4Addr
     auto idx = static_cast<uint32_t>(got);
     Slot& s = slots_[idx];
     uint32_t iss = isn_.isn(t.laddr, t.lport, t.raddr, t.rport, now);
-    if (!s.conn->open_passive(t, settings_for(t.raddr), iss, seg, now, &e.counters_) || !flow_add(t, idx)) {
+    if (!s.conn->open_passive(t, settings_for(t.raddr, l->opts.snd_buf, l->opts.rcv_buf), iss, seg, now,
+                              &e.counters_) ||
+        !flow_add(t, idx)) {
       free_slot(idx);
       return e.drop(m, DropReason::tcp_no_memory);
     }
@@ -692,7 +695,8 @@ TcpConnectResult Tcp::connect(TcpEndpoint remote, TcpHandlers handlers, TcpConne
   Slot& s = slots_[idx];
   uint64_t now = now_us();
   uint32_t iss = isn_.isn(t.laddr, t.lport, t.raddr, t.rport, now);
-  if (!s.conn->open_active(t, settings_for(remote.addr), iss, now, &e.counters_) || !flow_add(t, idx)) {
+  if (!s.conn->open_active(t, settings_for(remote.addr, opts.snd_buf, opts.rcv_buf), iss, now, &e.counters_) ||
+      !flow_add(t, idx)) {
     free_slot(idx);
     return {TcpStatus::kNoMemory, kNoTcp};
   }

@@ -100,6 +100,8 @@ struct TcpListenOptions {
   std::string name;              // shown by `show tcp`
   uint32_t backlog = 128;        // established connections waiting for accept()
   uint32_t syn_backlog = 1024;   // half-open connections
+  uint32_t snd_buf = 0;          // accepted connections' buffers, bytes (4096..64 MiB); 0: $.tcp's
+  uint32_t rcv_buf = 0;
   std::function<void(TcpListener)> on_acceptable;
 };
 
@@ -108,6 +110,8 @@ struct TcpConnectOptions {
   Ipv4Addr local_addr;        // 0.0.0.0: the egress port's address
   uint16_t local_port = 0;    // 0: an ephemeral port that RSS brings back here
   uint32_t timeout_ms = 0;    // 0: the SYN retry limit decides
+  uint32_t snd_buf = 0;       // this connection's buffers, bytes (4096..64 MiB); 0: $.tcp's
+  uint32_t rcv_buf = 0;
 };
 
 struct TcpListenResult {
@@ -222,7 +226,9 @@ class Tcp {
   bool flow_add(const tcp::Tuple& t, uint32_t idx);
   void flow_del(const tcp::Tuple& t);
   int32_t flow_lookup(const tcp::Tuple& t) const;
-  tcp::Settings settings_for(Ipv4Addr remote) const;
+  // The connection's settings: $.tcp, the MSS for the route to `remote`,
+  // and the buffer sizes asked for (0: $.tcp's; clamped to 4096..64 MiB).
+  tcp::Settings settings_for(Ipv4Addr remote, uint32_t snd_buf = 0, uint32_t rcv_buf = 0) const;
   uint64_t now_us() const;
   // After the connection in `idx` changed: events delivered, timers filed,
   // put on the flush list, released when done.

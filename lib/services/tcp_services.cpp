@@ -33,14 +33,7 @@ TcpListenOptions accepting(Tcp& tcp, std::string name, const TcpConfig& cfg, Mak
 // ---- echo ------------------------------------------------------------------------------
 
 void echo_pump(Tcp& tcp, TcpHandle h) {
-  for (;;) {
-    auto spans = tcp.read_spans(h);
-    size_t space = tcp.send_space(h);
-    if (spans[0].len == 0 || space == 0) break;
-    size_t n = tcp.send(h, spans[0].data, std::min(spans[0].len, space));
-    if (n == 0) break;
-    tcp.consume(h, n);
-  }
+  tcp_echo_readable(tcp, h);
   if (tcp.at_eof(h)) tcp.close(h);  // all echoed and the peer is done: FIN after the data
 }
 
@@ -291,6 +284,20 @@ TcpHandlers http_handlers(Tcp& tcp, TcpHandle) {
 }
 
 }  // namespace
+
+size_t tcp_echo_readable(Tcp& tcp, TcpHandle h) {
+  size_t total = 0;
+  for (;;) {
+    auto spans = tcp.read_spans(h);
+    size_t space = tcp.send_space(h);
+    if (spans[0].len == 0 || space == 0) break;
+    size_t n = tcp.send(h, spans[0].data, std::min(spans[0].len, space));
+    if (n == 0) break;
+    tcp.consume(h, n);
+    total += n;
+  }
+  return total;
+}
 
 Status start_tcp_services(Stack& stack, const ServicesConfig& cfg, const TcpConfig& tcp_cfg) {
   struct Service {

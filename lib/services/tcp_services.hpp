@@ -22,10 +22,12 @@
 // errors name the config path.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "runtime/tcp.hpp"
 
 namespace dpdkstack {
 
@@ -36,5 +38,10 @@ inline constexpr std::string_view kHttpPattern =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+\n";
 
 Status start_tcp_services(Stack& stack, const ServicesConfig& services, const TcpConfig& tcp);
+
+// Sends back what connection `h` has to read, as far as its send buffer
+// takes it (reading in place; what does not fit stays unread, so the
+// window closes: flow control end to end). Returns the bytes echoed.
+size_t tcp_echo_readable(Tcp& tcp, TcpHandle h);
 
 }  // namespace dpdkstack

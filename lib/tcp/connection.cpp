@@ -57,7 +57,9 @@ constexpr uint64_t kMinPtoUs = 2000;
 
 // ---- opening ---------------------------------------------------------------------
 
-bool Connection::open_active(const Tuple& t, const Settings& s, uint32_t iss, uint64_t now, LcoreCounters* mib) {
+// What both opens share: buffers, the congestion control, ISS and the send
+// sequence variables, the RTO. False (nothing kept) when memory fails.
+bool Connection::open_common(const Tuple& t, const Settings& s, uint32_t iss, LcoreCounters* mib) {
   cc_ = make_congestion_control("newreno");
   // The receive ring holds one window-scale unit more than rcv_buf: a
   // window field rounded up (so that the edge never moves back) then
@@ -70,15 +72,20 @@ bool Connection::open_active(const Tuple& t, const Settings& s, uint32_t iss, ui
   tuple_ = t;
   cfg_ = s;
   mib_ = mib;
-  passive_ = false;
   iss_ = iss;
   snd_una_ = snd_nxt_ = snd_max_ = iss;
   recover_ = iss;
   ts_offset_ = iss;
-  rcv_wscale_ = s.window_scaling ? scale_for(s.rcv_buf) : 0;
   rtt_ = RttEstimator(s.rto_initial_us, s.rto_min_us, s.rto_max_us);
   syn_due_ = true;
+  return true;
+}
+
+bool Connection::open_active(const Tuple& t, const Settings& s, uint32_t iss, uint64_t now, LcoreCounters* mib) {
   (void)now;
+  if (!open_common(t, s, iss, mib)) return false;
+  passive_ = false;
+  rcv_wscale_ = s.window_scaling ? scale_for(s.rcv_buf) : 0;
   count(&LcoreCounters::tcp_active_opens);
   set_state(kSynSent);
   return true;
@@ -86,37 +93,20 @@ bool Connection::open_active(const Tuple& t, const Settings& s, uint32_t iss, ui
 
 bool Connection::open_passive(const Tuple& t, const Settings& s, uint32_t iss, const Segment& syn, uint64_t now,
                               LcoreCounters* mib) {
-  cc_ = make_congestion_control("newreno");
-  // The receive ring holds one window-scale unit more than rcv_buf: a
-  // window field rounded up (so that the edge never moves back) then
-  // never offers more than the ring can take (RFC 7323 2.4).
-  rcv_slack_ = s.window_scaling ? 1u << scale_for(s.rcv_buf) : 0;
-  if (cc_ == nullptr || !snd_.init(s.snd_buf) || !rcv_.init(s.rcv_buf + rcv_slack_)) {
-    release_buffers();
-    return false;
-  }
-  tuple_ = t;
-  cfg_ = s;
-  mib_ = mib;
+  (void)now;
+  if (!open_common(t, s, iss, mib)) return false;
   passive_ = true;
   // RFC 9293 3.10.7.2 third: RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ, ISS chosen,
   // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> sent, SND.NXT = ISS+1, SND.UNA = ISS.
   irs_ = syn.seq;
   rcv_nxt_ = syn.seq + 1;
   rcv_adv_ = rcv_nxt_;
-  iss_ = iss;
-  snd_una_ = snd_nxt_ = snd_max_ = iss;
-  recover_ = iss;
-  ts_offset_ = iss;
-  rtt_ = RttEstimator(s.rto_initial_us, s.rto_min_us, s.rto_max_us);
   negotiate(syn, false);
   // The window of a SYN is never scaled (RFC 7323 2.2).
   snd_wnd_ = syn.wnd;
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = syn.seq;
   snd_wl2_ = iss;
-  syn_due_ = true;
-  (void)now;
   count(&LcoreCounters::tcp_passive_opens);
   set_state(kSynReceived);
   return true;

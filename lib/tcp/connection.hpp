@@ -213,6 +213,7 @@ class Connection {
   ConnectionInfo info(uint64_t now) const;
 
  private:
+  bool open_common(const Tuple& t, const Settings& s, uint32_t iss, LcoreCounters* mib);
   void set_state(State s);
   void enter_closed(CloseReason why);
   void enter_time_wait(uint64_t now);

@@ -4,6 +4,7 @@ discard, chargen, http) driven by nc, curl and wrk; the stack as a client
 segments (scapy); loss made with nftables; a peer that vanishes; a receiver
 that stops reading. Every stack is leak-checked at teardown (mbufs back at
 their starting count, clean SIGTERM)."""
+import contextlib
 import hashlib
 import json
 import re
@@ -41,6 +42,21 @@ def tstack(request, make_stack):
 def sh_ns(s, script, timeout=60):
     """Runs a shell pipeline in the stack's namespace."""
     return s.exec(["sh", "-c", script], check=False, timeout=timeout)
+
+
+@contextlib.contextmanager
+def server(popen, cmd, **kw):
+    """A server process for the length of a `with` block: started with
+    `popen` (a namespace's popen), ended by its PID afterwards, also when
+    the test fails. The command runs without a shell in between (ip netns
+    exec execs it), so its PID is the server's own."""
+    p = popen(cmd, **kw)
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
 
 
 def tcp_counters(s):
@@ -130,8 +146,7 @@ def test_console_connect_to_nc_both_ways(tstack, tmp_path):
     out = tmp_path / "got"
     # nc itself is the process we start (ip netns exec execs it), so that
     # ending it by its PID ends it: no shell in between to orphan it.
-    srv = s.popen_in_ns(["nc", "-l", PEER_IP, "8888"], stdin=subprocess.PIPE, stdout=open(out, "wb"))
-    try:
+    with server(s.popen_in_ns, ["nc", "-l", PEER_IP, "8888"], stdin=subprocess.PIPE, stdout=open(out, "wb")) as srv:
         wait_port(s, 8888)
         r = s.command(f"tcp connect {PEER_IP} 8888")
         assert "established" in r, r
@@ -150,39 +165,26 @@ def test_console_connect_to_nc_both_ways(tstack, tmp_path):
         assert "closing" in s.command(f"tcp close {cid}")
         srv.stdin.close()
         srv.wait(10)
-    finally:
-        if srv.poll() is None:
-            srv.kill()
-            srv.wait(5)
     assert out.read_text() == "hello world\n"
 
 
 def test_console_connect_bulk_send_and_echo(tstack, tmp_path):
     s = tstack
     got = tmp_path / "bulk"
-    srv = s.popen_in_ns(["nc", "-l", PEER_IP, "8889"], stdout=open(got, "wb"))
-    try:
+    with server(s.popen_in_ns, ["nc", "-l", PEER_IP, "8889"], stdout=open(got, "wb")) as srv:
         wait_port(s, 8889)
         r = s.command(f"tcp connect {PEER_IP} 8889 send 20000000")
         assert "established" in r, r
         srv.wait(60)
-    finally:
-        if srv.poll() is None:
-            srv.kill()
-            srv.wait(5)
     assert hashlib.sha256(got.read_bytes()).hexdigest() == pattern_sha(20_000_000)
     # Echo mode: nc sends a file and keeps what comes back.
     src, back = tmp_path / "src", tmp_path / "back"
     src.write_bytes(bytes(range(256)) * 40000)
-    srv = s.popen_in_ns(["nc", "-N", "-l", PEER_IP, "8890"], stdin=open(src, "rb"), stdout=open(back, "wb"))
-    try:
+    with server(s.popen_in_ns, ["nc", "-N", "-l", PEER_IP, "8890"], stdin=open(src, "rb"),
+                stdout=open(back, "wb")) as srv:
         wait_port(s, 8890)
         assert "established" in s.command(f"tcp connect {PEER_IP} 8890 echo")
         srv.wait(60)
-    finally:
-        if srv.poll() is None:
-            srv.kill()
-            srv.wait(5)
     assert back.read_bytes() == src.read_bytes()
 
 
@@ -204,8 +206,7 @@ def test_connect_through_gateway(make_stack, tmp_path):
         subprocess.run([*fx, "ip", "link", "set", "lo", "up"], check=True)
         subprocess.run([*fx, "ip", "route", "add", "10.0.0.0/24", "via", "10.9.0.1"], check=True)
         got = tmp_path / "far"
-        srv = subprocess.Popen([*fx, "nc", "-l", "10.9.0.2", "7777"], stdout=open(got, "wb"))
-        try:
+        with server(subprocess.Popen, [*fx, "nc", "-l", "10.9.0.2", "7777"], stdout=open(got, "wb")) as srv:
             deadline = time.time() + 10
             while ":7777 " not in subprocess.run([*fx, "ss", "-Htln"], capture_output=True, text=True).stdout:
                 assert time.time() < deadline
@@ -213,10 +214,6 @@ def test_connect_through_gateway(make_stack, tmp_path):
             r = s.command("tcp connect 10.9.0.2 7777 send 3000000")
             assert "established" in r, r
             srv.wait(60)
-        finally:
-            if srv.poll() is None:
-                srv.kill()
-                srv.wait(5)
         assert hashlib.sha256(got.read_bytes()).hexdigest() == pattern_sha(3_000_000)
     finally:
         subprocess.run(["ip", "netns", "del", far], check=False)
@@ -313,8 +310,9 @@ def test_1gib_each_way_with_1pct_loss(make_stack, tmp_path):
 def test_vanished_peer_backs_off_and_aborts(make_stack):
     cfg = config(tcp={"max_retries": 4, "rto_min_ms": 100, "rto_initial_ms": 200})
     s = make_stack("tap", check=True, config=cfg, interactive=True).start()
-    srv = s.popen_in_ns(["nc", "-l", PEER_IP, "8891"], stdout=subprocess.DEVNULL)
-    try:
+    with server(s.popen_in_ns, ["nc", "-l", PEER_IP, "8891"], stdout=subprocess.DEVNULL), \
+            contextlib.ExitStack() as undo:
+        undo.callback(lambda: s.exec(["nft", "flush", "ruleset"], check=False))
         wait_port(s, 8891)
         r = s.command(f"tcp connect {PEER_IP} 8891")
         cid = re.search(r"Connection (\d+)", r).group(1)
@@ -331,10 +329,6 @@ def test_vanished_peer_backs_off_and_aborts(make_stack):
         c = s.counters()
         assert c["tcp_retry_aborts"] >= 1 and c["tcp_rto_timeouts"] >= 4, c
         assert c["tcp_estab_resets"] >= 1, c
-    finally:
-        s.exec(["nft", "flush", "ruleset"], check=False)
-        srv.kill()
-        srv.wait(5)
 
 
 def test_stalled_reader_zero_window_persist(make_stack, tmp_path):
@@ -353,8 +347,7 @@ def test_stalled_reader_zero_window_persist(make_stack, tmp_path):
         "    b = c.recv(65536)\n"
         "    if not b: break\n"
         "    out.write(b)\n")
-    srv = s.popen_in_ns(["/usr/bin/python3", str(reader)])
-    try:
+    with server(s.popen_in_ns, ["/usr/bin/python3", str(reader)]) as srv:
         wait_port(s, 8892)
         r = s.command(f"tcp connect {PEER_IP} 8892 send 3000000")
         assert "established" in r, r
@@ -364,10 +357,6 @@ def test_stalled_reader_zero_window_persist(make_stack, tmp_path):
         assert "persist" in mid and re.search(r"snd_wnd 0 ", mid), mid
         assert probes_mid >= 1
         srv.wait(60)
-    finally:
-        if srv.poll() is None:
-            srv.kill()
-            srv.wait(5)
     assert hashlib.sha256(got.read_bytes()).hexdigest() == pattern_sha(3_000_000)
 
 
@@ -389,14 +378,9 @@ def test_two_engines_server_and_client(make_stack, tmp_path):
     for i in range(6):
         port = 8900 + i
         got = tmp_path / f"c{i}"
-        srv = s.popen_in_ns(["nc", "-l", PEER_IP, str(port)], stdout=open(got, "wb"))
-        try:
+        with server(s.popen_in_ns, ["nc", "-l", PEER_IP, str(port)], stdout=open(got, "wb")) as srv:
             wait_port(s, port)
             r = s.command(f"tcp connect {PEER_IP} {port} send 200000")
             assert "established" in r, r
             srv.wait(30)
-        finally:
-            if srv.poll() is None:
-                srv.kill()
-                srv.wait(5)
         assert hashlib.sha256(got.read_bytes()).hexdigest() == pattern_sha(200_000)
