@@ -274,9 +274,13 @@ struct Server {
   TcpListener listener = kNoListener;
   std::vector<std::unique_ptr<App>> apps;
 
+  uint32_t snd_buf = 0, rcv_buf = 0;  // TcpListenOptions' per-connection buffers (0: $.tcp's)
+
   void start() {
     TcpListenOptions o;
     o.name = "test-server";
+    o.snd_buf = snd_buf;
+    o.rcv_buf = rcv_buf;
     o.on_acceptable = [this](TcpListener l) {
       for (TcpHandle h = tcp->accept(l); h != kNoTcp; h = tcp->accept(l)) {
         apps.push_back(std::make_unique<App>(*tcp, spec));
@@ -331,11 +335,13 @@ class TcpComponent : public ::testing::Test {
     server_.spec = spec;
     ASSERT_NO_FATAL_FAILURE(server_.start());
   }
-  App* connect(const AppSpec& spec) {
+  App* connect(const AppSpec& spec, uint32_t snd_buf = 0, uint32_t rcv_buf = 0) {
     clients_.push_back(std::make_unique<App>(a().tcp(), spec));
     App& c = *clients_.back();
     TcpConnectOptions o;
     o.name = "test-client";
+    o.snd_buf = snd_buf;
+    o.rcv_buf = rcv_buf;
     auto r = a().tcp().connect({kHostB, kServerPort}, c.handlers(), o);
     EXPECT_EQ(r.status, TcpStatus::kOk) << tcp_status_name(r.status);
     c.h = r.handle;
@@ -630,6 +636,34 @@ TEST_F(TcpComponent, ZeroWindowReceiver_StillTakesTheAcksOfItsProbingPeer) {
   s.spec.read = true;
   s.pump();
   finish(3000ms, nullptr, "either side");  // whose FIN goes first depends on how far B's data got
+}
+
+// Per-connection buffers (TcpConnectOptions / TcpListenOptions snd_buf,
+// rcv_buf): each side's window follows its own receive buffer, not $.tcp's,
+// and a 1 MiB transfer through 8 KiB buffers still arrives whole.
+TEST_F(TcpComponent, PerConnectionBuffers_WindowsFollowThemAndDataArrives) {
+  ASSERT_TRUE(start(LinkModel{}));
+  const Bytes data = random_bytes(1 * kMiB, seed_ ^ 10);
+  SCOPED_TRACE(seed_note());
+  server_.rcv_buf = 8192;
+  server_.snd_buf = 8192;
+  ASSERT_NO_FATAL_FAILURE(listen({.in = &data}));
+  App* c = connect({.out = &data}, 16384, 16384);
+  ASSERT_NE(c, nullptr);
+  uint32_t most_a_sees = 0, most_b_sees = 0;
+  bool done = pair_->run_until(
+      [&] {
+        for (const auto& x : connections(a())) most_a_sees = std::max(most_a_sees, x.info.snd_wnd);
+        for (const auto& x : connections(b())) most_b_sees = std::max(most_b_sees, x.info.snd_wnd);
+        return !server_.apps.empty() && server_.apps[0]->in.pos == data.size();
+      },
+      5000ms);
+  ASSERT_TRUE(done) << describe(server_.apps.empty() ? c->in : server_.apps[0]->in) << "\n" << situation();
+  EXPECT_GT(most_a_sees, 0u);
+  EXPECT_LE(most_a_sees, 8192u) << "A saw a window larger than B's 8 KiB receive buffer";
+  EXPECT_GT(most_b_sees, 8192u) << "B should see A's 16 KiB window";
+  EXPECT_LE(most_b_sees, 16384u);
+  finish(3000ms, &a(), "the client");
 }
 
 }  // namespace
