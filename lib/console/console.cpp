@@ -20,7 +20,9 @@
 #include "console/format.h"
 #include "runtime/stack.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -332,7 +334,30 @@ std::string Console::filter_table() {
 }
 
 // filter reload | filter add [N] <json> | filter del <N>
+// Control-plane work that may take milliseconds (parsing the config,
+// building an rte_acl table) on a thread of its own. With a single lcore the
+// console runs inside the engine's loop: the engine is kept polling
+// meanwhile (its control queue runs the table switch), so that packets do
+// not wait behind the build and overflow the PMD's queues.
+std::string Console::off_engine(const std::function<std::string()>& fn) {
+  if (!stack_.single_lcore()) return fn();
+  std::string out;
+  std::atomic<bool> done{false};
+  std::thread worker([&] {
+    out = fn();
+    done.store(true, std::memory_order_release);
+  });
+  Engine& e = *stack_.engines()[0];
+  while (!done.load(std::memory_order_acquire)) e.poll_once();
+  worker.join();
+  return out;
+}
+
 std::string Console::filter_command(const std::vector<std::string>& w, std::string_view line) {
+  return off_engine([&] { return filter_command_work(w, line); });
+}
+
+std::string Console::filter_command_work(const std::vector<std::string>& w, std::string_view line) {
   auto bad = [&] { return "Bad arguments: '" + std::string(line) + "' (try 'help')\n"; };
   if (w.size() < 2) return bad();
   size_t nports = stack_.config().ports.size();

@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,8 @@ class Console {
   std::string udp_state();
   std::string filter_table();
   std::string filter_command(const std::vector<std::string>& w, std::string_view line);
+  std::string filter_command_work(const std::vector<std::string>& w, std::string_view line);
+  std::string off_engine(const std::function<std::string()>& fn);
   std::string ping(const std::vector<std::string>& w);
   std::string show_tcp();
   std::string show_tcp_stats();
