@@ -204,14 +204,16 @@ int main(int argc, char** argv) {
   }
   uint64_t hz = rte_get_tsc_hz();
   uint64_t next_stats = rte_rdtsc() + static_cast<uint64_t>(stats_period) * hz;
-  s.run([&] {
-    if (g_signal != 0) s.request_stop();
-    if (interactive && !console.poll()) s.request_stop();
-    if (!interactive && stats_period > 0 && rte_rdtsc() >= next_stats) {
-      std::fputs(console.stats_tables().c_str(), stdout);
-      next_stats = rte_rdtsc() + static_cast<uint64_t>(stats_period) * hz;
-    }
-  });
+  s.run(
+      [&] {
+        if (g_signal != 0) s.request_stop();
+        if (interactive && !console.poll()) s.request_stop();
+        if (!interactive && stats_period > 0 && rte_rdtsc() >= next_stats) {
+          std::fputs(console.stats_tables().c_str(), stdout);
+          next_stats = rte_rdtsc() + static_cast<uint64_t>(stats_period) * hz;
+        }
+      },
+      interactive ? 0 : -1);
   console.close_interactive();
   if (g_signal != 0) std::printf("\ndpdk-stack: signal %d received, stopping\n", static_cast<int>(g_signal));
 

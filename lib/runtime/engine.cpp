@@ -4,6 +4,7 @@
 #include <rte_ip_frag.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_random.h>
 
@@ -166,9 +167,17 @@ bool Engine::call(std::function<void(Engine&)> fn, unsigned timeout_ms) {
     delete handle;
     return false;
   }
-  for (unsigned waited = 0; !job->done.load(std::memory_order_acquire); ++waited) {
-    if (waited >= timeout_ms * 10) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  // The engine takes the job at its next timer step (within a millisecond):
+  // spin for the first few milliseconds rather than sleep, since a short
+  // sleep on an idle core can oversleep badly in a VM (seen here: a 1 ms
+  // sleep lasting seconds); then sleep in 100 us steps up to the timeout.
+  const uint64_t hz = rte_get_tsc_hz();
+  const uint64_t start = rte_rdtsc(), spin_until = start + hz / 200, deadline = start + hz / 1000 * timeout_ms;
+  while (!job->done.load(std::memory_order_acquire)) {
+    uint64_t now = rte_rdtsc();
+    if (now >= deadline) return false;
+    if (now < spin_until) rte_pause();
+    else std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   return true;
 }

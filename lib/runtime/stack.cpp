@@ -8,7 +8,11 @@
 #include <rte_random.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
+#include <thread>
+
+#include <poll.h>
 #include <cstdio>
 
 namespace dpdkstack {
@@ -340,7 +344,7 @@ std::vector<rte_mempool*> Stack::pools() const {
   return out;
 }
 
-void Stack::run(const std::function<void()>& control) {
+void Stack::run(const std::function<void()>& control, int wake_fd) {
   if (single_lcore_) {
     engines_[0]->run(control);
     return;
@@ -351,7 +355,12 @@ void Stack::run(const std::function<void()>& control) {
   }
   while (!stopping()) {
     if (control) control();
-    rte_delay_us_sleep(1000);
+    if (wake_fd >= 0) {
+      pollfd pfd{wake_fd, POLLIN, 0};
+      ::poll(&pfd, 1, 1);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   rte_eal_mp_wait_lcore();
   for (auto& e : engines_) e->set_launched(false);

@@ -44,8 +44,12 @@ class Stack {
 
   // Runs the engines until request_stop(). `control` runs on the main lcore
   // about every millisecond: in its own loop when there are workers, inside
-  // the engine's loop when the main lcore is the only one.
-  void run(const std::function<void()>& control);
+  // the engine's loop when the main lcore is the only one. With workers, the
+  // main lcore waits between two calls in poll() on `wake_fd` (when >= 0,
+  // e.g. the console's stdin) with a 1 ms timeout, so that input wakes it at
+  // once even where the guest's idle timers run late (seen on this VM: a
+  // 1 ms sleep on an idle core lasting seconds).
+  void run(const std::function<void()>& control, int wake_fd = -1);
   void request_stop() { ctx_.stop.store(true, std::memory_order_relaxed); }
   bool stopping() const { return ctx_.stop.load(std::memory_order_relaxed); }
   void shutdown();
